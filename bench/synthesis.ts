@@ -1,0 +1,111 @@
+/**
+ * Synthesis throughput: OBJECT frames of the ComCam raft (9 CCDs x 16 amps x 576 x 2048 = 170 Mpx) with every
+ * default effect, rendered by the worker pool with 1 and 2 workers. Printed next to two references measured in the
+ * same run: Int32Array.fill over the same amount of memory (the memory-speed limit) and a numpy script that makes
+ * one CCD of bias + read noise + Poisson sky (what a scripted simulator does), as ratios.
+ *
+ *   node --conditions=daqsim-source --import tsx bench/synthesis.ts [--runs N] [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Tai, getCamera } from '@daqsim/core';
+import { SynthesisPool, prepareExposure } from '@daqsim/core';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || (quick ? 2 : 5);
+
+interface Stat {
+  min: number;
+  median: number;
+  max: number;
+}
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
+}
+const fmt = (s: Stat, unit: string, d = 0): string => `${s.median.toFixed(d)} ${unit} (min ${s.min.toFixed(d)}, max ${s.max.toFixed(d)})`;
+
+const camera = getCamera('comcam');
+const detectors = camera.detectors.map((d) => d.name);
+const PX_PER_CCD = 16 * 576 * 2048;
+const totalPx = detectors.length * PX_PER_CCD;
+
+function planFor(seq: number): ReturnType<typeof prepareExposure>['plan'] {
+  return prepareExposure(
+    'comcam',
+    { imageType: 'OBJECT', start: Tai.fromIso('2025-10-16T03:00:00').plus(seq * 40), expTime: 30, seqNum: seq, filter: 'r_03', pointing: { ra: 53.1, dec: -28.1, rotPA: 0 } },
+    { seed: 1 },
+  ).plan;
+}
+
+async function synth(workers: number): Promise<Stat> {
+  const pool = new SynthesisPool(workers);
+  const rates: number[] = [];
+  try {
+    for (let r = -1; r < runs; r++) {
+      const plan = planFor(100 + r);
+      const t0 = performance.now();
+      const ccds = await Promise.all(detectors.map((d) => pool.renderCcd(plan, d)));
+      const dt = (performance.now() - t0) / 1000;
+      for (const c of ccds) pool.release(c);
+      if (r >= 0) rates.push(totalPx / dt / 1e6);
+    }
+  } finally {
+    await pool.close();
+  }
+  return stat(rates);
+}
+
+function fillRate(): Stat {
+  const bufs = detectors.map(() => new Int32Array(PX_PER_CCD));
+  const rates: number[] = [];
+  for (let r = -1; r < runs; r++) {
+    const t0 = performance.now();
+    for (const b of bufs) b.fill(20000 + r);
+    const dt = (performance.now() - t0) / 1000;
+    if (r >= 0) rates.push(totalPx / dt / 1e6);
+  }
+  return stat(rates);
+}
+
+const NUMPY = `
+import time, numpy as np
+rng = np.random.default_rng(1)
+n = ${PX_PER_CCD}
+rates = []
+for r in range(${runs + 1}):
+    t0 = time.perf_counter()
+    img = (20000 + rng.normal(0, 5, n) + rng.poisson(700, n)).astype(np.int32)
+    dt = time.perf_counter() - t0
+    if r > 0: rates.append(n / dt / 1e6)
+print(" ".join(str(x) for x in rates))
+`;
+
+function numpyRate(): Stat | null {
+  if (!existsSync('/usr/bin/python3')) return null;
+  const r = spawnSync('/usr/bin/python3', ['-c', NUMPY], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return stat(r.stdout.trim().split(/\s+/).map(Number));
+}
+
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? '?', memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+console.log(`synthesis bench: ComCam raft OBJECT, ${(totalPx / 1e6).toFixed(0)} Mpx per exposure, ${runs} runs after a warm-up`);
+console.log(`machine: ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.cpu}, node ${machine.node}`);
+const fill = fillRate();
+const np = numpyRate();
+const one = await synth(1);
+const two = await synth(2);
+const rows = [
+  ['synthesis, 1 worker', fmt(one, 'Mpx/s')],
+  ['synthesis, 2 workers', fmt(two, 'Mpx/s')],
+  ['reference: Int32Array.fill', fmt(fill, 'Mpx/s')],
+  ['reference: numpy bias+noise+Poisson sky', np ? fmt(np, 'Mpx/s', 1) : 'missing (no /usr/bin/python3 with numpy)'],
+  ['ratio 2 workers / fill', (two.median / fill.median).toFixed(3)],
+  ['ratio 2 workers / numpy', np ? (two.median / np.median).toFixed(1) : 'n/a'],
+  ['ratio 2 workers / 1 worker', (two.median / one.median).toFixed(2)],
+];
+for (const [k, v] of rows) console.log(`${k!.padEnd(42)} ${v}`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/synthesis.json', import.meta.url), JSON.stringify({ machine, runs, one, two, fill, numpy: np }, null, 2));

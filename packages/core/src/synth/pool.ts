@@ -1,0 +1,199 @@
+/**
+ * A pool of worker threads rendering amps into shared memory. A CCD is split into jobs of a few amps; idle
+ * workers take the next job, so several CCDs in flight keep every core busy. Output buffers are
+ * SharedArrayBuffers recycled through `release`, so a long night allocates a bounded set of them.
+ * Results do not depend on the pool size or on which worker took which job: that is the determinism contract.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { getCamera, getDetector } from '../cameras/registry.js';
+import { ccdGeometry } from './adapter.js';
+import type { AmpTruth } from './render-amp.js';
+import { renderAmps, sceneTruth, type SceneTruth, prepareCcd } from './render-ccd.js';
+import type { ExposurePlan } from './types.js';
+
+export interface WorkerRequest {
+  id: number;
+  plan: ExposurePlan;
+  detector: string;
+  amps: number[];
+  buffer: SharedArrayBuffer;
+  offsets: number[];
+  pixels: number;
+  wantScene: boolean;
+}
+
+export interface WorkerReply {
+  id: number;
+  truth?: AmpTruth[];
+  scene?: SceneTruth;
+  error?: string;
+}
+
+/** A rendered CCD: one raw buffer per amp in HDU order, and what it was rendered with. */
+export interface RenderedCcd {
+  detector: string;
+  /** Raw amp pixels (rawWidth × rawHeight, readout order), views on `buffer`. */
+  amps: Int32Array[];
+  /** [rawWidth, rawHeight] of every amp. */
+  shape: [number, number];
+  truth: { amps: AmpTruth[]; scene: SceneTruth };
+  /** The shared memory behind `amps`; hand it back with SynthesisPool.release when done. */
+  buffer: SharedArrayBuffer | ArrayBuffer;
+}
+
+/** Amps per job: small enough to balance two workers on one CCD, large enough to amortize messages. */
+const AMPS_PER_JOB = 4;
+
+interface Job {
+  req: WorkerRequest;
+  resolve: (r: WorkerReply) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+}
+
+function workerUrl(): { url: URL; fromSource: boolean } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fromSource
+    ? { url: new URL('./worker-bootstrap.mjs', import.meta.url), fromSource }
+    : { url: new URL('./worker.js', import.meta.url), fromSource };
+}
+
+export class SynthesisPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size = Math.max(1, Math.min(availableParallelism(), 8))) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
+    this.size = size;
+    const { url } = workerUrl();
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(url);
+      const slot: Slot = { worker, job: null };
+      worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
+      worker.on('error', (err) => this.fail(slot, err));
+      worker.unref();
+      this.slots.push(slot);
+    }
+  }
+
+  private finish(slot: Slot, reply: WorkerReply): void {
+    const job = slot.job;
+    slot.job = null;
+    if (job) {
+      if (reply.error) job.reject(new Error(`synthesis worker failed: ${reply.error}`));
+      else job.resolve(reply);
+    }
+    this.pump();
+  }
+
+  private fail(slot: Slot, err: Error): void {
+    const job = slot.job;
+    slot.job = null;
+    job?.reject(err);
+    // Replace a crashed worker so the pool keeps its size.
+    if (!this.closed) {
+      const i = this.slots.indexOf(slot);
+      const worker = new Worker(workerUrl().url);
+      const fresh: Slot = { worker, job: null };
+      worker.on('message', (reply: WorkerReply) => this.finish(fresh, reply));
+      worker.on('error', (e) => this.fail(fresh, e));
+      worker.unref();
+      this.slots[i] = fresh;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.req);
+    }
+    for (const slot of this.slots) if (!slot.job) slot.worker.unref();
+  }
+
+  private submit(req: WorkerRequest): Promise<WorkerReply> {
+    if (this.closed) return Promise.reject(new Error('the synthesis pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private acquire(bytes: number): SharedArrayBuffer {
+    const list = this.free.get(bytes);
+    return list?.pop() ?? new SharedArrayBuffer(bytes);
+  }
+
+  /** Return a rendered CCD's memory for reuse. Its amp arrays must not be used afterwards. */
+  release(ccd: RenderedCcd): void {
+    if (!(ccd.buffer instanceof SharedArrayBuffer)) return;
+    const list = this.free.get(ccd.buffer.byteLength) ?? [];
+    if (list.length < this.size * 4) list.push(ccd.buffer);
+    this.free.set(ccd.buffer.byteLength, list);
+  }
+
+  /** Render every amp of a detector. */
+  async renderCcd(plan: ExposurePlan, detector: string): Promise<RenderedCcd> {
+    // Geometry is cheap to derive here and validates the detector name before any worker sees it.
+    const ccd = ccdGeometry(getDetector(getCamera(plan.camera), detector));
+    const n = ccd.amps.length;
+    const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
+    const pixels = w * h;
+    const buffer = this.acquire(n * pixels * 4);
+    const jobs: Array<Promise<WorkerReply>> = [];
+    for (let a0 = 0; a0 < n; a0 += AMPS_PER_JOB) {
+      const amps = [];
+      for (let a = a0; a < Math.min(n, a0 + AMPS_PER_JOB); a++) amps.push(a);
+      jobs.push(
+        this.submit({
+          id: this.nextId++,
+          plan,
+          detector,
+          amps,
+          buffer,
+          offsets: amps.map((a) => a * pixels * 4),
+          pixels,
+          wantScene: a0 === 0,
+        }),
+      );
+    }
+    const replies = await Promise.all(jobs);
+    const amps: Int32Array[] = [];
+    for (let a = 0; a < n; a++) amps.push(new Int32Array(buffer, a * pixels * 4, pixels));
+    return {
+      detector,
+      amps,
+      shape: [w, h],
+      truth: { amps: replies.flatMap((r) => r.truth ?? []), scene: replies[0]!.scene! },
+      buffer,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the synthesis pool was closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** Render a CCD in the calling thread (no workers): the reference the pool must equal bit for bit. */
+export function renderCcdInThread(plan: ExposurePlan, detector: string): RenderedCcd {
+  const { ccd } = prepareCcd(plan, detector);
+  const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
+  const buffer = new ArrayBuffer(ccd.amps.length * w * h * 4);
+  const amps = ccd.amps.map((_, a) => new Int32Array(buffer, a * w * h * 4, w * h));
+  const truth = renderAmps(plan, detector, ccd.amps.map((_, a) => a), amps);
+  return { detector, amps, shape: [w, h], truth: { amps: truth, scene: sceneTruth(plan, detector) }, buffer };
+}

@@ -1,0 +1,22 @@
+/**
+ * A synthesis worker: renders the amps it is sent straight into the shared output buffer and replies with their
+ * truth. Everything it needs is in the message (the plan is plain data), so any worker can render any amp.
+ */
+import { parentPort } from 'node:worker_threads';
+import { renderAmps, sceneTruth } from './render-ccd.js';
+import type { WorkerReply, WorkerRequest } from './pool.js';
+
+if (!parentPort) throw new Error('synthesis worker started outside a worker thread');
+const port = parentPort;
+
+port.on('message', (msg: WorkerRequest) => {
+  try {
+    const outputs = msg.amps.map((_, k) => new Int32Array(msg.buffer, msg.offsets[k]!, msg.pixels));
+    const truth = renderAmps(msg.plan, msg.detector, msg.amps, outputs);
+    const reply: WorkerReply = { id: msg.id, truth, ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}) };
+    port.postMessage(reply);
+  } catch (e) {
+    const reply: WorkerReply = { id: msg.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+    port.postMessage(reply);
+  }
+});

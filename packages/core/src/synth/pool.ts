@@ -1,7 +1,8 @@
 /**
  * A pool of worker threads rendering amps into shared memory. A CCD is split into jobs of a few amps; idle
  * workers take the next job, so several CCDs in flight keep every core busy. Output buffers are
- * SharedArrayBuffers recycled through `release`, so a long night allocates a bounded set of them.
+ * ArrayBuffers, transferred to a worker and back, and recycled through `release`, so a long night allocates a
+ * bounded set of them.
  * Results do not depend on the pool size or on which worker took which job: that is the determinism contract.
  */
 import { availableParallelism } from 'node:os';
@@ -17,7 +18,8 @@ export interface WorkerRequest {
   plan: ExposurePlan;
   detector: string;
   amps: number[];
-  buffer: SharedArrayBuffer;
+  /** Output memory, transferred to the worker and back (SharedArrayBuffer stores are markedly slower in V8). */
+  buffer: ArrayBuffer;
   offsets: number[];
   pixels: number;
   wantScene: boolean;
@@ -25,6 +27,7 @@ export interface WorkerRequest {
 
 export interface WorkerReply {
   id: number;
+  buffer?: ArrayBuffer;
   truth?: AmpTruth[];
   scene?: SceneTruth;
   error?: string;
@@ -38,12 +41,16 @@ export interface RenderedCcd {
   /** [rawWidth, rawHeight] of every amp. */
   shape: [number, number];
   truth: { amps: AmpTruth[]; scene: SceneTruth };
-  /** The shared memory behind `amps`; hand it back with SynthesisPool.release when done. */
-  buffer: SharedArrayBuffer | ArrayBuffer;
+  /** The memory behind `amps`; hand it back with SynthesisPool.release when done. */
+  buffer: ArrayBuffer;
 }
 
-/** Amps per job: small enough to balance two workers on one CCD, large enough to amortize messages. */
-const AMPS_PER_JOB = 4;
+/**
+ * A job is a whole CCD: its scene (catalog query, stamps, bleed trails) is then built by one worker only.
+ * Exposures have many CCDs, so the pool stays busy; `renderCcd(..., { split: true })` trades that for the
+ * latency of a single CCD.
+ */
+const AMPS_PER_SPLIT_JOB = 4;
 
 interface Job {
   req: WorkerRequest;
@@ -67,7 +74,7 @@ export class SynthesisPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
-  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private nextId = 1;
   private closed = false;
 
@@ -118,7 +125,7 @@ export class SynthesisPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage(job.req);
+      slot.worker.postMessage(job.req, [job.req.buffer]);
     }
     for (const slot of this.slots) if (!slot.job) slot.worker.unref();
   }
@@ -131,47 +138,62 @@ export class SynthesisPool {
     });
   }
 
-  private acquire(bytes: number): SharedArrayBuffer {
+  private acquire(bytes: number): ArrayBuffer {
     const list = this.free.get(bytes);
-    return list?.pop() ?? new SharedArrayBuffer(bytes);
+    return list?.pop() ?? new ArrayBuffer(bytes);
   }
 
   /** Return a rendered CCD's memory for reuse. Its amp arrays must not be used afterwards. */
   release(ccd: RenderedCcd): void {
-    if (!(ccd.buffer instanceof SharedArrayBuffer)) return;
     const list = this.free.get(ccd.buffer.byteLength) ?? [];
     if (list.length < this.size * 4) list.push(ccd.buffer);
     this.free.set(ccd.buffer.byteLength, list);
   }
 
-  /** Render every amp of a detector. */
-  async renderCcd(plan: ExposurePlan, detector: string): Promise<RenderedCcd> {
+  /** Render every amp of a detector (as one job, or split over the workers with `split`). */
+  async renderCcd(plan: ExposurePlan, detector: string, opts: { split?: boolean } = {}): Promise<RenderedCcd> {
     // Geometry is cheap to derive here and validates the detector name before any worker sees it.
     const ccd = ccdGeometry(getDetector(getCamera(plan.camera), detector));
     const n = ccd.amps.length;
     const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
     const pixels = w * h;
-    const buffer = this.acquire(n * pixels * 4);
+    const per = opts.split ? AMPS_PER_SPLIT_JOB : n;
     const jobs: Array<Promise<WorkerReply>> = [];
-    for (let a0 = 0; a0 < n; a0 += AMPS_PER_JOB) {
-      const amps = [];
-      for (let a = a0; a < Math.min(n, a0 + AMPS_PER_JOB); a++) amps.push(a);
+    for (let a0 = 0; a0 < n; a0 += per) {
+      const amps: number[] = [];
+      for (let a = a0; a < Math.min(n, a0 + per); a++) amps.push(a);
       jobs.push(
         this.submit({
           id: this.nextId++,
           plan,
           detector,
           amps,
-          buffer,
-          offsets: amps.map((a) => a * pixels * 4),
+          buffer: this.acquire(amps.length * pixels * 4),
+          offsets: amps.map((_, k) => k * pixels * 4),
           pixels,
           wantScene: a0 === 0,
         }),
       );
     }
     const replies = await Promise.all(jobs);
-    const amps: Int32Array[] = [];
-    for (let a = 0; a < n; a++) amps.push(new Int32Array(buffer, a * pixels * 4, pixels));
+    let buffer: ArrayBuffer;
+    let amps: Int32Array[];
+    if (replies.length === 1) {
+      buffer = replies[0]!.buffer!;
+      amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, a * pixels * 4, pixels));
+    } else {
+      // Split jobs came back in pieces: gather them into one buffer (a copy, the price of lower latency).
+      buffer = this.acquire(n * pixels * 4);
+      const all = new Int32Array(buffer);
+      let a = 0;
+      for (const r of replies) {
+        const part = new Int32Array(r.buffer!);
+        all.set(part, a * pixels);
+        a += part.length / pixels;
+        this.release({ buffer: r.buffer! } as RenderedCcd);
+      }
+      amps = Array.from({ length: n }, (_, k) => new Int32Array(buffer, k * pixels * 4, pixels));
+    }
     return {
       detector,
       amps,

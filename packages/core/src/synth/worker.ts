@@ -13,8 +13,8 @@ port.on('message', (msg: WorkerRequest) => {
   try {
     const outputs = msg.amps.map((_, k) => new Int32Array(msg.buffer, msg.offsets[k]!, msg.pixels));
     const truth = renderAmps(msg.plan, msg.detector, msg.amps, outputs);
-    const reply: WorkerReply = { id: msg.id, truth, ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}) };
-    port.postMessage(reply);
+    const reply: WorkerReply = { id: msg.id, buffer: msg.buffer, truth, ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}) };
+    port.postMessage(reply, [msg.buffer]);
   } catch (e) {
     const reply: WorkerReply = { id: msg.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
     port.postMessage(reply);

@@ -42,6 +42,15 @@ export {
   type ChecksumReport,
 } from './reader.js';
 export {
+  riceEncode,
+  riceDecode,
+  riceMaxBytes,
+  RICE_MAX_BLOCK_SIZE,
+  type RiceBytepix,
+  type RiceInput,
+  type RiceOutput,
+} from './rice.js';
+export {
   compressImageHdu,
   decompressImageHdu,
   isCompressedImageHeader,

@@ -18,7 +18,9 @@ export type DaqsimErrorCode =
   | 'BAD_DETECTOR_NUM'
   | 'BAD_EXPOSURE'
   | 'BAD_POINTING'
-  | 'OUT_OF_RANGE';
+  | 'OUT_OF_RANGE'
+  | 'BAD_PLAN'
+  | 'BAD_NIGHT';
 
 export class DaqsimError extends Error {
   readonly code: DaqsimErrorCode;

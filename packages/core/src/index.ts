@@ -109,3 +109,4 @@ export { ampHeader, primaryHeader, DEFAULT_PROVENANCE, type PrimaryHeaderOptions
 export { renderConstantCcdHdus, writeConstantCcd, type ConstantFrameOptions } from './constant-frame.js';
 export { VERSION } from './version.js';
 export * from './synth/index.js';
+export * from './night/index.js';

@@ -73,6 +73,15 @@ export interface WrittenFile {
   truthPath: string;
   detector: string;
   obsId: string;
+  dayObs: number;
+  seqNum: number;
+  imageType: string;
+  band: string;
+  exptime: number;
+  /** DATE-BEG, DATE-END and DATE (file written) as in the header, TAI ISO. */
+  dateBeg: string;
+  dateEnd: string;
+  fileDate: string;
 }
 
 /** Directory of an exposure in the store layout {instrument}/{day_obs}/{obs_id}. */
@@ -131,7 +140,20 @@ export class ExposureRenderer {
           await writeFits(path, ccdHdus(camera, exposure, plan, ccd, opts));
           const truthPath = path.replace(/\.fits(\.fz)?$/, '.truth.json');
           await writeJsonAtomic(truthPath, truthRecord(plan, ccd));
-          written[k] = { path, truthPath, detector: det.name, obsId: exposure.obsId };
+          written[k] = {
+            path,
+            truthPath,
+            detector: det.name,
+            obsId: exposure.obsId,
+            dayObs: exposure.dayObs,
+            seqNum: exposure.seqNum,
+            imageType: exposure.imageType,
+            band: exposure.filter.band,
+            exptime: exposure.expTime,
+            dateBeg: exposure.start.toIso(),
+            dateEnd: exposure.end.toIso(),
+            fileDate: exposure.fileDate.toIso(),
+          };
         } finally {
           this.release(ccd);
         }

@@ -23,6 +23,11 @@ export interface HduSpec {
   shape?: readonly number[];
   /** Tile-compress this HDU (extensions with 8/16/32-bit integer data only). */
   compress?: CompressOptions | false;
+  /**
+   * An HDU encoded elsewhere (e.g. compressed in a worker thread): its complete header, structural keywords
+   * included, and its data bytes, written as they are apart from CHECKSUM/DATASUM. `header` cards are appended.
+   */
+  prepared?: { header: Header; data: Uint8Array };
 }
 
 export interface WriteOptions {
@@ -90,6 +95,12 @@ interface PreparedHdu {
 
 function prepareHdu(spec: HduSpec, index: number): PreparedHdu {
   const primary = index === 0;
+  if (spec.prepared) {
+    if (spec.data) throw new FitsError('USAGE', 'give either data or a prepared HDU, not both', { hdu: index });
+    const header = spec.prepared.header.clone();
+    appendUserCards(header, spec.header);
+    return { header, data: spec.prepared.data };
+  }
   const data = spec.data;
   if (spec.compress) {
     if (primary) throw new FitsError('USAGE', 'the primary HDU cannot be tile-compressed; put the image in an extension', { hdu: index });

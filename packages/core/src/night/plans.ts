@@ -9,6 +9,7 @@
  *   latiss-night  LATISS acquisition, science and calibration images
  *   comcam-bench  ComCam test-bench darks, flats and spot images, no sky
  *   rehearsal     calib, then dc2-patch science
+ *   fixture       a CI-sized rehearsal (the `daqsim night` default)
  */
 import { DaqsimError } from '../errors.js';
 
@@ -96,6 +97,16 @@ export const BUILTIN_PLANS: Readonly<Record<string, NightPlan>> = Object.freeze(
     ],
   },
   rehearsal: { name: 'rehearsal', description: 'an operations-rehearsal night: calib, then DC2-patch science', blocks: [...CALIB, ...DC2] },
+  fixture: {
+    name: 'fixture',
+    description: 'a CI-sized rehearsal: two biases, two darks, two flats, four DC2-patch visits in r and i',
+    blocks: [
+      { name: 'biases', imageType: 'BIAS', count: 2, exptime: 0 },
+      { name: 'darks', imageType: 'DARK', count: 2, exptime: 30 },
+      { name: 'flats', imageType: 'FLAT', count: 1, exptime: 5, bands: ['r', 'i'], groupByBand: true },
+      { ...DC2[0]!, count: 2, bands: ['r', 'i'] },
+    ],
+  },
 });
 
 function bad(message: string, field: string): never {

@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { type HduSpec, writeFits } from '@daqsim/fits';
+import { Header, type HduSpec, writeFits } from '@daqsim/fits';
 import { getCamera, getDetector } from '../cameras/registry.js';
 import type { Camera } from '../cameras/types.js';
 import { type Exposure, type ExposureInfo, resolveExposure } from '../exposure.js';
@@ -45,12 +45,23 @@ export function ccdHdus(camera: Camera, exposure: Exposure, plan: ExposurePlan, 
   const primary = primaryHeader(camera, det, exposure, { seed: plan.seed, planHash: planHash(plan) }, { compressed: opts.compress ?? false });
   const hdus: HduSpec[] = [{ header: primary }];
   det.amps.forEach((amp, k) => {
-    hdus.push({
-      header: ampHeader(camera, det, amp, exposure.pointing),
-      data: ccd.amps[k]!,
-      shape: ccd.shape,
-      ...(opts.compress ? { compress: { algorithm: 'RICE_1' as const } } : {}),
-    });
+    const header = ampHeader(camera, det, amp, exposure.pointing);
+    const pre = opts.compress ? ccd.compressed?.[k] : undefined;
+    if (pre) {
+      // The worker compressed with EXTNAME alone; the amp's cards then follow in their own order, as in the
+      // single-threaded path, so both write the same bytes.
+      const structural = new Header(pre.cards);
+      structural.delete('EXTNAME');
+      hdus.push({ header, prepared: { header: structural, data: pre.data } });
+    }
+    else {
+      hdus.push({
+        header,
+        data: ccd.amps[k]!,
+        shape: ccd.shape,
+        ...(opts.compress ? { compress: { algorithm: 'RICE_1' as const } } : {}),
+      });
+    }
   });
   return hdus;
 }
@@ -108,8 +119,8 @@ export class ExposureRenderer {
   }
 
   /** Render one CCD (through the pool when there is one). */
-  async render(plan: ExposurePlan, detector: string): Promise<RenderedCcd> {
-    return this.pool ? this.pool.renderCcd(plan, detector) : renderCcdInThread(plan, detector);
+  async render(plan: ExposurePlan, detector: string, opts: { compress?: boolean } = {}): Promise<RenderedCcd> {
+    return this.pool ? this.pool.renderCcd(plan, detector, opts) : renderCcdInThread(plan, detector);
   }
 
   release(ccd: RenderedCcd): void {
@@ -134,7 +145,7 @@ export class ExposureRenderer {
       while (next < names.length) {
         const k = next++;
         const det = getDetector(camera, names[k]!);
-        const ccd = await this.render(plan, det.name);
+        const ccd = await this.render(plan, det.name, { compress: opts.compress ?? false });
         try {
           const path = join(dir, fileName(exposure.obsId, det.raft, det.slot, opts.compress ?? false));
           await writeFits(path, ccdHdus(camera, exposure, plan, ccd, opts));

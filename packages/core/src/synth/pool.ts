@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Card } from '@daqsim/fits';
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry } from './adapter.js';
 import type { AmpTruth } from './render-amp.js';
@@ -22,12 +23,23 @@ export interface WorkerRequest {
   buffer: ArrayBuffer;
   offsets: number[];
   pixels: number;
+  /** [rawWidth, rawHeight] of each amp. */
+  shape: [number, number];
   wantScene: boolean;
+  /** Also Rice-compress each amp in the worker, with this EXTNAME per amp (compression is the other hot loop). */
+  compress?: { extnames: string[] };
+}
+
+/** An amp already compressed by a worker: the BINTABLE header cards and the table + heap bytes. */
+export interface CompressedAmp {
+  cards: Card[];
+  data: Uint8Array;
 }
 
 export interface WorkerReply {
   id: number;
   buffer?: ArrayBuffer;
+  compressed?: CompressedAmp[];
   truth?: AmpTruth[];
   scene?: SceneTruth;
   error?: string;
@@ -41,6 +53,8 @@ export interface RenderedCcd {
   /** [rawWidth, rawHeight] of every amp. */
   shape: [number, number];
   truth: { amps: AmpTruth[]; scene: SceneTruth };
+  /** Present when rendered with `compress`: each amp as a RICE_1 tile-compressed HDU, in HDU order. */
+  compressed?: CompressedAmp[];
   /** The memory behind `amps`; hand it back with SynthesisPool.release when done. */
   buffer: ArrayBuffer;
 }
@@ -63,6 +77,12 @@ interface Slot {
   job: Job | null;
 }
 
+function startWorker(): Worker {
+  const { url, fromSource } = workerUrl();
+  // From sources the worker resolves workspace packages to their TypeScript too, like the tests and tsx do.
+  return new Worker(url, fromSource ? { execArgv: ['--conditions=daqsim-source'] } : {});
+}
+
 function workerUrl(): { url: URL; fromSource: boolean } {
   const fromSource = import.meta.url.endsWith('.ts');
   return fromSource
@@ -81,9 +101,8 @@ export class SynthesisPool {
   constructor(size = Math.max(1, Math.min(availableParallelism(), 8))) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
     this.size = size;
-    const { url } = workerUrl();
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url);
+      const worker = startWorker();
       const slot: Slot = { worker, job: null };
       worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
       worker.on('error', (err) => this.fail(slot, err));
@@ -109,7 +128,7 @@ export class SynthesisPool {
     // Replace a crashed worker so the pool keeps its size.
     if (!this.closed) {
       const i = this.slots.indexOf(slot);
-      const worker = new Worker(workerUrl().url);
+      const worker = startWorker();
       const fresh: Slot = { worker, job: null };
       worker.on('message', (reply: WorkerReply) => this.finish(fresh, reply));
       worker.on('error', (e) => this.fail(fresh, e));
@@ -151,9 +170,10 @@ export class SynthesisPool {
   }
 
   /** Render every amp of a detector (as one job, or split over the workers with `split`). */
-  async renderCcd(plan: ExposurePlan, detector: string, opts: { split?: boolean } = {}): Promise<RenderedCcd> {
+  async renderCcd(plan: ExposurePlan, detector: string, opts: { split?: boolean; compress?: boolean } = {}): Promise<RenderedCcd> {
     // Geometry is cheap to derive here and validates the detector name before any worker sees it.
-    const ccd = ccdGeometry(getDetector(getCamera(plan.camera), detector));
+    const det = getDetector(getCamera(plan.camera), detector);
+    const ccd = ccdGeometry(det);
     const n = ccd.amps.length;
     const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
     const pixels = w * h;
@@ -171,7 +191,9 @@ export class SynthesisPool {
           buffer: this.acquire(amps.length * pixels * 4),
           offsets: amps.map((_, k) => k * pixels * 4),
           pixels,
+          shape: [w, h],
           wantScene: a0 === 0,
+          ...(opts.compress ? { compress: { extnames: amps.map((a) => det.amps[a]!.extname) } } : {}),
         }),
       );
     }
@@ -199,6 +221,7 @@ export class SynthesisPool {
       amps,
       shape: [w, h],
       truth: { amps: replies.flatMap((r) => r.truth ?? []), scene: replies[0]!.scene! },
+      ...(opts.compress ? { compressed: replies.flatMap((r) => r.compressed ?? []) } : {}),
       buffer,
     };
   }

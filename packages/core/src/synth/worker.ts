@@ -4,7 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { renderAmps, sceneTruth } from './render-ccd.js';
-import type { WorkerReply, WorkerRequest } from './pool.js';
+import { Header, compressImageHdu } from '@daqsim/fits';
+import type { CompressedAmp, WorkerReply, WorkerRequest } from './pool.js';
 
 if (!parentPort) throw new Error('synthesis worker started outside a worker thread');
 const port = parentPort;
@@ -13,8 +14,20 @@ port.on('message', (msg: WorkerRequest) => {
   try {
     const outputs = msg.amps.map((_, k) => new Int32Array(msg.buffer, msg.offsets[k]!, msg.pixels));
     const truth = renderAmps(msg.plan, msg.detector, msg.amps, outputs);
-    const reply: WorkerReply = { id: msg.id, buffer: msg.buffer, truth, ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}) };
-    port.postMessage(reply, [msg.buffer]);
+    const compressed: CompressedAmp[] | undefined = msg.compress
+      ? outputs.map((amp, k) => {
+          const h = compressImageHdu(new Header().set('EXTNAME', msg.compress!.extnames[k]!), amp, [msg.shape[0], msg.shape[1]], { algorithm: 'RICE_1' });
+          return { cards: h.header.list(), data: h.data };
+        })
+      : undefined;
+    const reply: WorkerReply = {
+      id: msg.id,
+      buffer: msg.buffer,
+      truth,
+      ...(compressed ? { compressed } : {}),
+      ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}),
+    };
+    port.postMessage(reply, [msg.buffer, ...(compressed ?? []).map((c) => c.data.buffer as ArrayBuffer)]);
   } catch (e) {
     const reply: WorkerReply = { id: msg.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
     port.postMessage(reply);

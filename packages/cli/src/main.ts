@@ -31,8 +31,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version exit 0; every other parse failure is a usage error.
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      // --help and --version exit 0; a command's own error() keeps the exit code it chose; any other parse failure
+      // (unknown option, missing or invalid argument) is a usage error.
+      process.exitCode = e.exitCode === 0 ? 0 : e.code === 'commander.error' ? e.exitCode : 2;
       return;
     }
     throw e;

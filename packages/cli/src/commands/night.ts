@@ -22,16 +22,16 @@ export function register(program: Command): void {
   program
     .command('night')
     .description('generate one or more nights of raws with truth sidecars and a manifest.json under --out')
-    .requiredOption('--camera <camera>', `camera: ${listCameras().join(', ')}`)
-    .requiredOption('--plan <plan>', `built-in plan (${Object.keys(BUILTIN_PLANS).join(', ')}) or a .yaml/.json plan file`)
-    .requiredOption('--day-obs <YYYYMMDD>', 'day_obs of the first night')
+    .option('--camera <camera>', `camera: ${listCameras().join(', ')}`, 'comcam')
+    .option('--plan <plan>', `built-in plan (${Object.keys(BUILTIN_PLANS).join(', ')}) or a .yaml/.json plan file`, 'fixture')
+    .option('--day-obs <YYYYMMDD>', 'day_obs of the first night', '20251015')
     .option('--nights <n>', 'consecutive nights (day_obs continues, seq_num restarts each day_obs)', '1')
     .option('--seed <n>', 'random seed: the same seed and plan give byte-identical nights', '0')
-    .option('--compress <codec>', 'tile-compress the amp HDUs: rice')
+    .option('--compress <codec>', 'tile-compress the amp HDUs: rice, or none', 'rice')
     .option('--jobs <n>', 'synthesis worker threads', '2')
     .option('--scale <f>', 'multiply every block count (at least 1 each): small CI nights with the real geometry')
     .option('--mag-limit <m>', 'faintest magnitude rendered [24]')
-    .requiredOption('--out <dir>', 'output directory (the store root)')
+    .option('--out <dir>', 'output directory (the store root)', 'out/night')
     .option('--json', 'print the manifest summary as JSON')
     .action((o: NightOptions) => runCommand(o, () => night(o)));
 }
@@ -40,7 +40,7 @@ async function night(o: NightOptions): Promise<number> {
   let plan = loadPlan(o.plan);
   const scale = parseNumberOption('scale', o.scale, 0.001, 1000);
   if (scale !== undefined) plan = scalePlan(plan, scale);
-  if (o.compress !== undefined && o.compress !== 'rice') throw new UsageError('--compress supports: rice', 'compress');
+  if (o.compress !== undefined && o.compress !== 'rice' && o.compress !== 'none') throw new UsageError('--compress supports: rice, none', 'compress');
   const dayObs = checkDayObs(o.dayObs);
   const nights = parseIntOption('nights', o.nights, 1, 366)!;
   const seed = parseIntOption('seed', o.seed, 0, Number.MAX_SAFE_INTEGER)!;

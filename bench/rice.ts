@@ -12,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { emit, row } from './lib.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,7 @@ const AMPS = 16;
 const AMP_PIXELS = NX * NY;
 const RAW_BYTES = AMPS * AMP_PIXELS * 4;
 const args = process.argv.slice(2);
-const RUNS = Math.max(5, Number(args[args.indexOf('--runs') + 1]) || 7);
+const RUNS = args.includes('--quick') ? 3 : Math.max(5, Number(args[args.indexOf('--runs') + 1]) || 7);
 const WARMUP = 2;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -342,6 +343,24 @@ function main(): void {
   const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'rice.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+  // Rows for bench/run.ts: every figure next to its cfitsio reference from this same run.
+  const fpr = typeof result.fpack === 'object' ? (result.fpack as { fpack: Stat; funpack: Stat; dataBytes: number; identical: boolean }) : null;
+  const bytes = (n: number): Stat => ({ min: n, median: n, max: n });
+  emit('rice', [
+    row({ case: 'rice', figure: 'Rice encode, one CCD (codec)', value: speed(codecEnc), unit: 'MB/s', reference: 'fpack (whole process)', referenceValue: fpr?.fpack ?? null }),
+    row({ case: 'rice', figure: 'Rice compress, one CCD (HDUs)', value: speed(hduEnc), unit: 'MB/s', reference: 'fpack (whole process)', referenceValue: fpr?.fpack ?? null }),
+    row({ case: 'rice', figure: 'Rice decode, one CCD (codec)', value: speed(codecDec), unit: 'MB/s', reference: 'funpack (whole process)', referenceValue: fpr?.funpack ?? null }),
+    row({
+      case: 'rice',
+      figure: 'compressed size (table + heap)',
+      value: bytes(ourData),
+      unit: 'bytes',
+      reference: 'fpack',
+      referenceValue: fpr ? bytes(fpr.dataBytes) : null,
+      note: fpr ? (fpr.identical ? 'tiles byte-identical to fpack' : 'tiles differ from fpack') : 'fpack missing',
+    }),
+  ]);
 }
 
 main();

@@ -7,25 +7,13 @@
  *   node --conditions=daqsim-source --import tsx bench/synthesis.ts [--runs N] [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
+import { argNumber, emit, quick, row, stat, type Stat } from './lib.js';
 import { Tai, getCamera } from '@daqsim/core';
 import { SynthesisPool, prepareExposure } from '@daqsim/core';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || (quick ? 2 : 5);
 
-interface Stat {
-  min: number;
-  median: number;
-  max: number;
-}
-function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
-}
-const fmt = (s: Stat, unit: string, d = 0): string => `${s.median.toFixed(d)} ${unit} (min ${s.min.toFixed(d)}, max ${s.max.toFixed(d)})`;
+const runs = argNumber('runs', quick ? 2 : 5);
 
 const camera = getCamera('comcam');
 const detectors = camera.detectors.map((d) => d.name);
@@ -90,22 +78,14 @@ function numpyRate(): Stat | null {
   return stat(r.stdout.trim().split(/\s+/).map(Number));
 }
 
-const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? '?', memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
 console.log(`synthesis bench: ComCam raft OBJECT, ${(totalPx / 1e6).toFixed(0)} Mpx per exposure, ${runs} runs after a warm-up`);
-console.log(`machine: ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.cpu}, node ${machine.node}`);
 const fill = fillRate();
 const np = numpyRate();
 const one = await synth(1);
 const two = await synth(2);
-const rows = [
-  ['synthesis, 1 worker', fmt(one, 'Mpx/s')],
-  ['synthesis, 2 workers', fmt(two, 'Mpx/s')],
-  ['reference: Int32Array.fill', fmt(fill, 'Mpx/s')],
-  ['reference: numpy bias+noise+Poisson sky', np ? fmt(np, 'Mpx/s', 1) : 'missing (no /usr/bin/python3 with numpy)'],
-  ['ratio 2 workers / fill', (two.median / fill.median).toFixed(3)],
-  ['ratio 2 workers / numpy', np ? (two.median / np.median).toFixed(1) : 'n/a'],
-  ['ratio 2 workers / 1 worker', (two.median / one.median).toFixed(2)],
-];
-for (const [k, v] of rows) console.log(`${k!.padEnd(42)} ${v}`);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/synthesis.json', import.meta.url), JSON.stringify({ machine, runs, one, two, fill, numpy: np }, null, 2));
+emit('synthesis', [
+  row({ case: 'synthesis', figure: 'synthesis, ComCam raft OBJECT, 1 worker', value: one, unit: 'Mpx/s', reference: 'Int32Array.fill (memory speed)', referenceValue: fill }),
+  row({ case: 'synthesis', figure: 'synthesis, ComCam raft OBJECT, 2 workers', value: two, unit: 'Mpx/s', reference: 'Int32Array.fill (memory speed)', referenceValue: fill }),
+  row({ case: 'synthesis', figure: 'synthesis, 2 workers', value: two, unit: 'Mpx/s', reference: 'numpy bias + read noise + Poisson sky', referenceValue: np }),
+  row({ case: 'synthesis', figure: 'synthesis, 2 workers', value: two, unit: 'Mpx/s', reference: '1 worker', referenceValue: one }),
+]);

@@ -87,10 +87,15 @@ function appendUserCards(h: Header, user: Header | undefined): void {
   }
 }
 
-/** A prepared HDU: its header (without checksum cards yet) and its data bytes, unpadded. */
+/** A prepared HDU: its header (without checksum cards yet) and its data: bytes, or native pixels to convert. */
 interface PreparedHdu {
   header: Header;
   data: Uint8Array;
+  pixels?: ImageData;
+}
+
+function dataLength(p: PreparedHdu): number {
+  return p.pixels ? p.pixels.byteLength : p.data.length;
 }
 
 function prepareHdu(spec: HduSpec, index: number): PreparedHdu {
@@ -127,9 +132,8 @@ function prepareHdu(spec: HduSpec, index: number): PreparedHdu {
     { primary, bitpix: kind.bitpix, shape, ...(kind.bzero !== undefined ? { bzero: kind.bzero } : {}) },
     spec.header,
   );
-  const bytes = new Uint8Array(data.byteLength);
-  toBigEndian(data, bytes);
-  return { header, data: bytes };
+  // Converted to big-endian only where it is written: fresh memory costs page faults (slow on VMs), so no copy.
+  return { header, data: new Uint8Array(0), pixels: data };
 }
 
 /** Add CHECKSUM/DATASUM for a data sum; returns the final header bytes. */
@@ -156,22 +160,23 @@ function paddedLength(n: number): number {
 export function encodeFits(hdus: readonly HduSpec[], opts: WriteOptions = {}): Uint8Array {
   if (hdus.length === 0) throw new FitsError('USAGE', 'a FITS file needs at least a primary HDU');
   const checksum = opts.checksum ?? true;
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  hdus.forEach((spec, i) => {
-    const p = prepareHdu(spec, i);
-    const headerBytes = sealHeader(p.header, checksum ? checksumOf(p.data) : null);
-    parts.push(headerBytes, p.data);
-    total += headerBytes.length + paddedLength(p.data.length);
-  });
+  const prepared = hdus.map((spec, i) => prepareHdu(spec, i));
+  // Header sizes do not depend on the checksum values, so the layout is known before any data is converted.
+  const headerLengths = prepared.map((p) => sealHeader(p.header.clone(), checksum ? 0 : null).length);
+  const total = prepared.reduce((s, p, i) => s + headerLengths[i]! + paddedLength(dataLength(p)), 0);
   const out = new Uint8Array(total);
   let o = 0;
-  for (let i = 0; i < parts.length; i += 2) {
-    out.set(parts[i]!, o);
-    o += parts[i]!.length;
-    out.set(parts[i + 1]!, o);
-    o += paddedLength(parts[i + 1]!.length);
-  }
+  prepared.forEach((p, i) => {
+    const dataAt = o + headerLengths[i]!;
+    const n = dataLength(p);
+    const dst = out.subarray(dataAt, dataAt + n);
+    // Big-endian straight into the output: no intermediate copy.
+    if (p.pixels) toBigEndian(p.pixels, dst);
+    else dst.set(p.data);
+    const headerBytes = sealHeader(p.header, checksum ? checksumOf(dst) : null);
+    out.set(headerBytes, o);
+    o = dataAt + paddedLength(n);
+  });
   return out;
 }
 
@@ -249,6 +254,13 @@ export class FitsFileWriter {
   async writeHdu(spec: HduSpec): Promise<void> {
     this.check();
     const p = prepareHdu(spec, this.hduCount);
+    if (p.pixels) {
+      // Plain pixels go through the chunked path: big-endian in a reused scratch buffer, checksum as it goes.
+      const s = await this.beginImageWithHeader(p.header, p.pixels);
+      await s.write(p.pixels);
+      await s.end();
+      return;
+    }
     const checksum = this.opts.checksum ?? true;
     const headerBytes = sealHeader(p.header, checksum ? checksumOf(p.data) : null);
     await this.put(headerBytes);
@@ -275,15 +287,25 @@ export class FitsFileWriter {
       },
       opts.header,
     );
+    return this.beginImageWithHeader(header, opts.sample);
+  }
+
+  /** Start an image HDU whose complete header (structural keywords included) is given. */
+  private async beginImageWithHeader(header: Header, sample: ImageData): Promise<ImageStream> {
+    const index = this.hduCount;
+    const kind = dataKind(sample);
+    const naxis = header.getInt('NAXIS') ?? 0;
+    let count = naxis === 0 ? 0 : 1;
+    for (let i = 1; i <= naxis; i++) count *= header.getInt(`NAXIS${i}`) ?? 0;
     const checksum = this.opts.checksum ?? true;
     const placeholder = sealHeader(header, checksum ? 0 : null);
     const headerAt = this.position;
     await this.put(placeholder);
-    const expectedBytes = opts.shape.reduce((a, b) => a * b, 1) * kind.bytesPerPixel;
+    const expectedBytes = count * kind.bytesPerPixel;
     let written = 0;
     const sum = new OnesComplementSum();
     this.streaming = true;
-    const ctor = opts.sample.constructor;
+    const ctor = sample.constructor;
     const stream: ImageStream = {
       write: async (chunk: ImageData): Promise<void> => {
         if (chunk.constructor !== ctor) throw new FitsError('USAGE', 'chunk type differs from the HDU type', { hdu: index });

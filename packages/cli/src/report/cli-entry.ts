@@ -1,0 +1,8 @@
+/**
+ * A stand-alone `daqsim report` (the same command module main.ts registers):
+ *   node --conditions=daqsim-source --import tsx packages/cli/src/report/cli-entry.ts report DIR --out report.html
+ */
+import { register } from '../commands/report.js';
+import { runStandalone } from '../transfer/standalone.js';
+
+await runStandalone(register, process.argv);

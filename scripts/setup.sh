@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fitsverify libcfitsio-bin python3-astropy python3-fitsio python3-numpy astropy-utils redis-server chromium)
+APT_PACKAGES=(fitsverify libcfitsio-bin python3-astropy python3-fitsio python3-numpy astropy-utils redis-server chromium ceph-mon ceph-osd radosgw ceph-common uuid-runtime curl)
 SUDO=""
 if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 

@@ -72,3 +72,4 @@ export {
 } from './client/client.js';
 export { readSse, type SseMessage } from './client/sse-reader.js';
 export { SynthesisFrameRenderer } from './synth-renderer.js';
+export * from './s3/index.js';

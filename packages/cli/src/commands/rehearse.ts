@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .description('drive a running emulator (or start one) through a scenario of nights, recording every command, ack and event')
     .argument('<scenario>', 'scenario YAML file (format: fixtures/README.md)')
     .option('--record <file>', 'JSONL recording of every command, ack and event (default rehearsal-<UTC time>.jsonl)')
-    .option('--url <url>', 'drive this running emulator instead of the scenario\'s server or start')
+    .option('--url <url>', 'drive this running emulator instead of the scenario\'s server or start (between: skip or restart become wait)')
     .option('--token <token>', 'bearer token for the server (default: the scenario\'s, then $DAQSIM_TOKEN)')
     .option('--time-scale <x>', 'override start.timeScale (1 = real time, N = N times faster, 0 = as fast as possible)')
     .option('--store <dir>', 'override start.store (default: files kept in memory)')

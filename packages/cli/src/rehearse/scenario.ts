@@ -374,6 +374,8 @@ export function checkScenario(input: unknown, source = '<scenario>', overrides: 
   if (overrides.url !== undefined) {
     delete raw.start;
     raw.server = { url: overrides.url, ...(overrides.token !== undefined ? { token: overrides.token } : {}) };
+    // A running server's clock can only be waited on.
+    if (raw.between === 'skip' || raw.between === 'restart') raw.between = 'wait';
   } else if (overrides.token !== undefined && isObject(raw.server)) raw.server = { ...raw.server, token: overrides.token };
   if (overrides.timeScale !== undefined || overrides.store !== undefined) {
     if (!isObject(raw.start)) bad(overrides.timeScale !== undefined ? 'time-scale' : 'store', 'only applies when the scenario starts its own emulator (start:)');

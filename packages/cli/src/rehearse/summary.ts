@@ -220,7 +220,7 @@ function faultSummary(f: FaultEntry, rec: Recorder): FaultSummary {
 export function formatSummary(s: RehearsalSummary): string {
   const lines: string[] = [];
   lines.push(
-    `rehearsal ${s.name} (${s.scenario}): ${s.csc} ${s.camera}, ${s.started ? 'started in-process' : 'running server'} at ${s.url}, time scale ${s.timeScale}`,
+    `rehearsal ${s.name} (${s.scenario}): ${s.csc} (${s.camera}), ${s.started ? 'started in-process' : 'running server'} at ${s.url}, time scale ${s.timeScale}`,
   );
   for (const n of s.nights) {
     lines.push(`night ${n.night}   day_obs ${n.dayObs}: ${n.images} images, ${n.filesWritten}/${n.filesExpected} files (${n.start} .. ${n.end} TAI)`);

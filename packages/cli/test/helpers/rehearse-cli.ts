@@ -1,13 +1,12 @@
 /**
- * The daqsim command with `rehearse` registered, for tests that run it as a child process before (and after)
- * main.ts registers it itself.
+ * `daqsim rehearse` as its own small program, for tests that run it as a child process without depending on
+ * main.ts (or on the other subcommands' modules) loading; error handling as main() does it.
  */
-import { CommanderError } from 'commander';
-import { buildProgram } from '../../src/main.js';
+import { Command, CommanderError } from 'commander';
 import { register } from '../../src/commands/rehearse.js';
 
-const program = buildProgram();
-if (!program.commands.some((c) => c.name() === 'rehearse')) register(program);
+const program = new Command().name('daqsim').showHelpAfterError().exitOverride();
+register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -9,7 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '@daqsim/core';
 import { register as frame } from './commands/frame.js';
 import { register as night } from './commands/night.js';
+import { register as rehearse } from './commands/rehearse.js';
 import { register as report } from './commands/report.js';
+import { register as s3 } from './commands/s3.js';
 import { register as transfer } from './commands/transfer.js';
 import { serveCommand } from './commands/serve.js';
 import { register as verify } from './commands/verify.js';
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [frame, night, verify, transfer, report]) register(program);
+  for (const register of [frame, night, verify, transfer, report, rehearse, s3]) register(program);
   program.addCommand(serveCommand());
   return program;
 }

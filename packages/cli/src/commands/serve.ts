@@ -4,11 +4,15 @@
  * Settings come from the embedded defaults, then the --config JSON file, then the options given on the command line
  * (an option overrides the file only when given). The bearer token may also come from DAQSIM_TOKEN.
  */
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CAMERA_KEYS, DaqError, defaultConfig, isCameraKey, loadConfigFile, startServer, type DaqConfig } from '@daqsim/daq';
+import { CAMERA_KEYS, DaqError, LogLevel, defaultConfig, isCameraKey, isS3Url, loadConfigFile, startServer, type DaqConfig, type DaqEmulator, type S3Store } from '@daqsim/daq';
+import { UsageError } from '../shared/output.js';
+import { addS3Options, describeS3Event, openS3Store, type S3CliOptions } from '../shared/s3.js';
 
-interface ServeOptions {
+interface ServeOptions extends S3CliOptions {
   camera?: string;
+  stateDir?: string;
   host?: string;
   port?: number;
   store?: string;
@@ -49,6 +53,9 @@ export async function resolveServeConfig(opts: ServeOptions, env: Record<string,
   if (opts.host !== undefined) config.host = opts.host;
   if (opts.port !== undefined) config.port = opts.port;
   if (opts.store !== undefined) config.store = opts.store;
+  if (opts.stateDir !== undefined) config.stateDir = opts.stateDir;
+  // An s3:// store keeps its sequence numbers and spool in a local state directory, never inside the bucket.
+  if (config.store !== null && isS3Url(config.store)) config.stateDir ??= DEFAULT_STATE_DIR;
   if (opts.timeScale !== undefined) config.timeScale = opts.timeScale;
   if (opts.pixels !== undefined) config.pixels = opts.pixels;
   if (opts.seed !== undefined) config.seed = opts.seed;
@@ -57,13 +64,57 @@ export async function resolveServeConfig(opts: ServeOptions, env: Record<string,
   return config;
 }
 
+const DEFAULT_STATE_DIR = './daqsim-state';
+
+export interface ServeStore {
+  store: S3Store;
+  /** Where DAQ log messages go once the emulator exists. */
+  attach(emulator: DaqEmulator): void;
+  /** Wait for spooled objects (up to `timeoutMs`), then release the client. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * For an `s3://` store in `config.store`: open the S3Store (spool under `config.stateDir`), with its events as log
+ * lines on stderr and, once attached, as DAQ logMessage events. undefined for a directory store. A missing bucket,
+ * bad credentials or an unreachable gateway throw UsageError.
+ */
+export async function openServeStore(config: DaqConfig, opts: S3CliOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<ServeStore | undefined> {
+  if (config.store === null || !isS3Url(config.store)) return undefined;
+  const stateDir = config.stateDir ?? DEFAULT_STATE_DIR;
+  let emulator: DaqEmulator | undefined;
+  const store = await openS3Store(config.store, opts, {
+    spoolDir: join(resolve(stateDir), 's3-spool'),
+    onEvent: (e) => {
+      const { level, text } = describeS3Event(e);
+      log(`daqsim: ${text}`);
+      emulator?.csc.log(level === 'error' ? LogLevel.ERROR : level === 'warning' ? LogLevel.WARNING : LogLevel.INFO, text, 's3');
+    },
+  });
+  return {
+    store,
+    attach: (em) => {
+      emulator = em;
+    },
+    close: async (timeoutMs) => {
+      try {
+        await store.drain(timeoutMs);
+      } finally {
+        emulator = undefined;
+        await store.close();
+      }
+    },
+  };
+}
+
 export function serveCommand(): Command {
-  return new Command('serve')
+  const cmd = new Command('serve')
     .description('serve an emulated camera CSC (ATCamera, CCCamera or MTCamera) with its DAQ over HTTP')
     .addOption(new Option('--camera <name>', 'camera to emulate (default latiss)').choices([...CAMERA_KEYS]))
     .option('--host <address>', 'address to listen on; beyond loopback a token is required (default 127.0.0.1)')
     .option('--port <number>', 'TCP port, 0 for any free one (default 8123)', port)
-    .option('--store <dir>', 'directory the raw files are written to (default ./daqsim-store)')
+    .option('--store <dir|s3://BUCKET/PREFIX>', 'directory or S3 bucket the raw files are written to (default ./daqsim-store)')
+    .option('--state-dir <dir>', `sequence numbers and the S3 spool (default {store}/.daqsim, or ${DEFAULT_STATE_DIR} for an s3:// store)`)
     .option('--time-scale <x>', '1 = real time, N = N times faster, 0 = as fast as possible (default 1)', timeScale)
     .option('--config <file>', 'JSON configuration file (notifications, faults, timing, ...); options given here override it')
     .option('--token <token>', 'bearer token required for commands and faults (default: $DAQSIM_TOKEN)')
@@ -73,21 +124,30 @@ export function serveCommand(): Command {
     .addHelpText(
       'after',
       '\nThe API is described at http://HOST:PORT/api/v1/openapi.json. Stop with Ctrl-C (SIGINT) or SIGTERM.\n' +
-        'Example:\n  pnpm daqsim serve --camera comcam --time-scale 10 --store /tmp/raws',
-    )
-    .action(async (opts: ServeOptions, cmd: Command) => {
+        'Examples:\n  pnpm daqsim serve --camera comcam --time-scale 10 --store /tmp/raws\n' +
+        '  pnpm daqsim serve --camera comcam --store s3://rubinobs-raw-lsstcomcam --s3-endpoint http://127.0.0.1:7480 (docs/ceph.md)',
+    );
+  return addS3Options(cmd).action(async (opts: ServeOptions, cmd: Command) => {
       let config: DaqConfig;
       try {
         config = await resolveServeConfig(opts);
       } catch (e) {
         cmd.error(`daqsim serve: ${(e as Error).message}`, { exitCode: 2 });
       }
+      let s3: ServeStore | undefined;
+      try {
+        s3 = await openServeStore(config, opts);
+      } catch (e) {
+        cmd.error(`daqsim serve: ${(e as Error).message}`, { exitCode: e instanceof UsageError || e instanceof DaqError ? 2 : 1 });
+      }
       let running: Awaited<ReturnType<typeof startServer>>;
       try {
-        running = await startServer(config, {}, { logger: opts.log ?? false });
+        running = await startServer(config, s3 ? { store: s3.store } : {}, { logger: opts.log ?? false });
       } catch (e) {
+        await s3?.close(0).catch(() => undefined);
         cmd.error(`daqsim serve: ${(e as Error).message}`, { exitCode: e instanceof DaqError ? 2 : 1 });
       }
+      s3?.attach(running.emulator);
       const { emulator } = running;
       process.stdout.write(
         `daqsim: ${emulator.profile.csc} (${emulator.camera.instrument}) listening on ${running.url}\n` +
@@ -100,7 +160,11 @@ export function serveCommand(): Command {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`daqsim: ${signal}, stopping\n`);
-        running.close().then(
+        running
+          .close()
+          // Spooled objects wait for the gateway up to 30 s; past that they stay in the spool for the next start.
+          .then(() => s3?.close(30_000))
+          .then(
           () => process.exit(0),
           (e: unknown) => {
             process.stderr.write(`daqsim: error while stopping: ${(e as Error).message}\n`);

@@ -123,6 +123,23 @@ describe.skipIf(skip !== undefined)('daqsim commands on a real Ceph RGW', () => 
       expect(ok.out).toContain('OK: 1 files in 1 exposures');
       expect(ok.code).toBe(0);
 
+      // The summit-to-USDF hop between buckets: paced at the link rate, every file verified at the far end.
+      await createBucketIfMissing(client, 'usdf-cli', ceph.endpoint);
+      const t0 = performance.now();
+      const hop = await daqsim('transfer', 's3://night-cli/n1', 's3://usdf-cli/n1', '--rate', '200Mbit', ...s3opts, '--json');
+      const seconds = (performance.now() - t0) / 1000;
+      expect(hop.code, hop.err).toBe(0);
+      const moved = JSON.parse(hop.out) as { bytes: number; objects: number; failed: string[]; fileTransferNightlySummary: Array<{ expected: number; transferredAfterResend: number }> };
+      expect(moved.objects).toBe(3);
+      expect(moved.failed).toEqual([]);
+      expect(moved.fileTransferNightlySummary[0]).toMatchObject({ expected: 1, transferredAfterResend: 1 });
+      // Not faster than the link allows.
+      expect(seconds).toBeGreaterThanOrEqual((moved.bytes * 8) / 200e6 * 0.9);
+      const far = await daqsim('verify', 's3://usdf-cli/n1', ...s3opts);
+      expect(far.code, far.out).toBe(0);
+      const again = await daqsim('transfer', 's3://night-cli/n1', 's3://usdf-cli/n1', '--rate', '200Mbit', ...s3opts, '--json');
+      expect((JSON.parse(again.out) as { skipped: number }).skipped).toBe(3); // a rerun resumes: nothing sent twice
+
       // An object the manifest does not list is reported as extra.
       const store = await S3Store.open({ url: 's3://night-cli/n1', ...conn });
       const objects = await store.list('');

@@ -2,6 +2,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseRate } from '../transfer/rate.js';
 import { type TransferCliOptions, runTransferCli } from '../transfer/cli.js';
+import { runBucketTransfer } from '../transfer/buckets.js';
+import { addS3Options, type S3CliOptions } from '../shared/s3.js';
+import { runCommand } from '../shared/output.js';
 
 function checkRate(value: string): string {
   try {
@@ -13,7 +16,7 @@ function checkRate(value: string): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('transfer')
     .summary('copy a night over an emulated summit-to-USDF link, verified and resumable')
     .description(
@@ -26,8 +29,8 @@ export function register(program: Command): void {
         'fileTransferNightlySummary records.\n\n' +
         'Exit codes: 0 every file verified, 1 missing or unverified files, 2 usage error.',
     )
-    .argument('<src>', 'night directory (with manifest.json, as written by daqsim night)')
-    .argument('<dst>', 'destination directory (created; reuse it to resume)')
+    .argument('<src>', 'night directory (with manifest.json, as written by daqsim night), or s3://BUCKET/PREFIX')
+    .argument('<dst>', 'destination directory (created; reuse it to resume), or s3://BUCKET/PREFIX')
     .requiredOption('--rate <rate>', 'link bandwidth: 40Mbit, 40Mbps, 10MB/s, 1Gbit, 512KiB/s', checkRate)
     .option('--latency <ms>', 'latency per file before its first byte, ms', '0')
     .option('--loss <p>', 'probability that a chunk is lost and resent, 0 <= p < 1', '0')
@@ -36,7 +39,13 @@ export function register(program: Command): void {
     .option('--max-resends <n>', 'whole-file resends after a checksum mismatch', '1')
     .option('--site <name>', 'site named in the summaries', 'USDF')
     .option('--json', 'print the summary as JSON instead of a table')
-    .action(async (src: string, dst: string, opts: TransferCliOptions) => {
+    .action(async (src: string, dst: string, opts: TransferCliOptions & S3CliOptions) => {
+      if (src.startsWith('s3://') || dst.startsWith('s3://')) {
+        // Bucket to bucket (the summit-to-USDF hop between object stores): rate-limited copy, then sha256 checks.
+        await runCommand(opts, () => runBucketTransfer(src, dst, { ...opts, rate: opts.rate }));
+        return;
+      }
       process.exitCode = await runTransferCli(src, dst, opts);
     });
+  addS3Options(cmd);
 }

@@ -48,7 +48,9 @@ export class NotificationDispatcher {
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   readonly failures: DeliveryFailure[] = [];
-  private counts = { enqueued: 0, delivered: 0, failed: 0 };
+  /** `retried`: attempts after a first one failed. */
+  private counts = { enqueued: 0, delivered: 0, failed: 0, retried: 0 };
+  private readonly deliveryListeners = new Set<(target: string, notification: BucketNotification) => void>();
 
   constructor(
     targets: readonly NotificationTarget[],
@@ -77,7 +79,13 @@ export class NotificationDispatcher {
     while (this.lanes.some((l) => l.running)) await Promise.all(this.lanes.map((l) => l.running));
   }
 
-  stats(): { enqueued: number; delivered: number; failed: number; queued: number; targets: string[] } {
+  /** Also tell `listener` of every delivery (the dashboard times notifications with it); returns the unsubscribe. */
+  onDelivery(listener: (target: string, notification: BucketNotification) => void): () => void {
+    this.deliveryListeners.add(listener);
+    return () => this.deliveryListeners.delete(listener);
+  }
+
+  stats(): { enqueued: number; delivered: number; failed: number; retried: number; queued: number; targets: string[] } {
     return { ...this.counts, queued: this.lanes.reduce((n, l) => n + l.queue.length, 0), targets: this.targetNames };
   }
 
@@ -112,10 +120,18 @@ export class NotificationDispatcher {
         await target.deliver(n);
         this.counts.delivered++;
         this.opts.onDelivered?.(target.name, n);
+        for (const l of this.deliveryListeners) {
+          try {
+            l(target.name, n);
+          } catch {
+            // An observer's bug must not count as a failed delivery (and trigger a resend).
+          }
+        }
         return;
       } catch (e) {
         lastError = e instanceof Error ? e.message : String(e);
         if (attempt < this.retry.attempts) {
+          this.counts.retried++;
           await this.sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1)));
         }
       }

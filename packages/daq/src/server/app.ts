@@ -9,6 +9,8 @@
  *   GET    /api/v1/notifications, POST /api/v1/notifications/retry
  *   GET    /api/v1/images/{obsid}[/{detector}[/{amp}]]   file list, CCD FITS stream, amp ImageBytes
  *   GET    /api/v1/openapi.json, /api/v1/health
+ *   GET    /, /dashboard/{file}, /api/v1/dashboard, /api/v1/stats, /api/v1/images/{obsid}/{detector}/thumbnail.png
+ *                                                the live dashboard (dashboard/routes.ts)
  *
  * Commands, fault changes and the notification retry need `Authorization: Bearer <token>` when a token is set
  * (required when the server listens beyond loopback).
@@ -20,6 +22,7 @@ import { FitsFile } from '@daqsim/fits';
 import { AbortedError } from '../clock.js';
 import { COMMANDS, bodySchema, type CommandName, type CommandParamMap, type CommandSpec } from '../commands.js';
 import type { Ack, CommandHandle } from '../csc.js';
+import { registerDashboard } from '../dashboard/routes.js';
 import { AckCode, isFinalAck } from '../enums.js';
 import { DaqError } from '../errors.js';
 import type { DaqEmulator } from '../emulator.js';
@@ -334,6 +337,7 @@ export async function buildServer(emulators: readonly DaqEmulator[], opts: Serve
     return reply.header('content-type', 'application/imagebytes').send(body);
   });
 
+  await registerDashboard(app, emulators, { tokenRequired: token !== null });
   return app;
 }
 

@@ -5,6 +5,7 @@
  */
 import { COMMANDS, bodySchema } from '../commands.js';
 import { DAQSIM_VERSION } from '../csc.js';
+import { dashboardPaths } from '../dashboard/openapi.js';
 import { FAULT_SCHEMA } from '../faults.js';
 import { CSC_NAMES } from '../profiles.js';
 
@@ -129,6 +130,7 @@ export function openApiDocument(): Doc {
       },
     },
   });
+  Object.assign(paths, dashboardPaths());
   return {
     openapi: '3.1.0',
     info: {

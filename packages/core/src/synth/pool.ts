@@ -80,7 +80,10 @@ interface Slot {
 function startWorker(): Worker {
   const { url, fromSource } = workerUrl();
   // From sources the worker resolves workspace packages to their TypeScript too, like the tests and tsx do.
-  return new Worker(url, fromSource ? { execArgv: ['--conditions=daqsim-source'] } : {});
+  // A larger young generation: a scene allocates thousands of short-lived objects, and the worker default made
+  // scavenges dominate scene building (measured ~4x slower than on the main thread).
+  const resourceLimits = { maxYoungGenerationSizeMb: 64 };
+  return new Worker(url, fromSource ? { execArgv: ['--conditions=daqsim-source'], resourceLimits } : { resourceLimits });
 }
 
 function workerUrl(): { url: URL; fromSource: boolean } {

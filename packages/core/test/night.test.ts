@@ -64,20 +64,20 @@ describe('plan expansion', () => {
 });
 
 describe('nights on disk', () => {
-  it('writes identical nights for the same seed, continues identifiers, and verifies', async () => {
+  it('writes identical nights for the same seed, keeps identifiers unique over three nights, and verifies', async () => {
     const a = tempDir();
     const b = tempDir();
     try {
-      const ma = await writeNight(a.dir, 'comcam', tiny, { dayObs: 20251231, nights: 2, seed: 5, compress: true, workers: 2 });
-      const mb = await writeNight(b.dir, 'comcam', tiny, { dayObs: 20251231, nights: 2, seed: 5, compress: true, workers: 1 });
-      expect(ma.nights).toEqual([20251231, 20260101]);
+      const ma = await writeNight(a.dir, 'comcam', tiny, { dayObs: 20251231, nights: 3, seed: 5, compress: true, workers: 2 });
+      const mb = await writeNight(b.dir, 'comcam', tiny, { dayObs: 20251231, nights: 3, seed: 5, compress: true, workers: 1 });
+      expect(ma.nights).toEqual([20251231, 20260101, 20260102]);
       expect(ma.files.length).toBeGreaterThanOrEqual(6);
       expect(ma.files.map((f) => f.sha256)).toEqual(mb.files.map((f) => f.sha256));
       expect(readFileSync(join(a.dir, 'manifest.json'), 'utf8')).toBe(readFileSync(join(b.dir, 'manifest.json'), 'utf8'));
       const ids = ma.files.map((f) => `${f.obsId}/${f.detector}`);
       expect(new Set(ids).size).toBe(ids.length);
       expect(new Set(ma.files.map((f) => f.obsId))).toEqual(
-        new Set(['CC_S_20251231_000001', 'CC_S_20251231_000002', 'CC_S_20251231_000003', 'CC_S_20260101_000001', 'CC_S_20260101_000002', 'CC_S_20260101_000003']),
+        new Set([20251231, 20260101, 20260102].flatMap((d) => [1, 2, 3].map((q) => `CC_S_${d}_00000${q}`))),
       );
       const report = await verifyNight(a.dir);
       expect(report.problems).toEqual([]);

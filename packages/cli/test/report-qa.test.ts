@@ -4,12 +4,11 @@
  * flags and fault scoring, events and the timeline.
  */
 import { inflateSync } from 'node:zlib';
-import { getCamera, getDetector, rawToCcd } from '@daqsim/core';
+import { crc32, encodeGrayPng, getCamera, getDetector, rawToCcd, toBytes, zscale } from '@daqsim/core';
 import { describe, expect, it } from 'vitest';
 import { BlockAccumulator, ccdX, ccdY, placeAmp } from '../src/report/assemble.js';
 import { type QaFlag, collectFaults, pixelFlags, scoreFaults } from '../src/report/flags.js';
 import { parseEvents, taiIsoToMs } from '../src/report/events.js';
-import { crc32, encodeGrayPng } from '../src/report/png.js';
 import {
   background,
   countKinds,
@@ -25,7 +24,6 @@ import {
 import { clippedStats, madSigma, median, quantileSorted, selectInPlace } from '../src/report/stats.js';
 import { buildTimeline, latencySeries } from '../src/report/timeline.js';
 import { compareWithTruth } from '../src/report/truth.js';
-import { stretch, zscale } from '../src/report/zscale.js';
 import type { ManifestFile } from '../src/transfer/manifest.js';
 import type { TransferSummary } from '../src/transfer/summary.js';
 
@@ -230,7 +228,7 @@ describe('PNG and zscale', () => {
     const w = 5;
     const h = 3;
     const gray = Uint8Array.from({ length: w * h }, (_, i) => (i * 37) & 0xff);
-    const png = encodeGrayPng(gray, w, h);
+    const png = Buffer.from(encodeGrayPng(gray, w, h));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(png.readUInt32BE(16)).toBe(w);
     expect(png.readUInt32BE(20)).toBe(h);
@@ -238,9 +236,12 @@ describe('PNG and zscale', () => {
     const idatLen = png.readUInt32BE(33);
     expect(png.subarray(37, 41).toString('ascii')).toBe('IDAT');
     const raw = inflateSync(png.subarray(41, 41 + idatLen));
-    // Undo the Up filter.
+    // Every row carries filter 0 (None): the bytes follow as they are.
     const back = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) back[y * w + x] = (raw[y * (w + 1) + 1 + x]! + (y > 0 ? back[(y - 1) * w + x]! : 0)) & 0xff;
+    for (let y = 0; y < h; y++) {
+      expect(raw[y * (w + 1)]).toBe(0);
+      for (let x = 0; x < w; x++) back[y * w + x] = raw[y * (w + 1) + 1 + x]!;
+    }
     expect([...back]).toEqual([...gray]);
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
   });
@@ -253,7 +254,7 @@ describe('PNG and zscale', () => {
     expect(z1).toBeLessThan(1000 - 30);
     expect(z2).toBeGreaterThan(1000 + 30);
     expect(z2).toBeLessThan(1000 + 30 * 8);
-    expect([...stretch([z1 - 1, z1, (z1 + z2) / 2, z2, z2 + 1], z1, z2)]).toEqual([0, 0, 128, 255, 255]);
+    expect([...toBytes([z1 - 1, z1, (z1 + z2) / 2, z2, z2 + 1], { z1, z2 })]).toEqual([0, 0, 128, 255, 255]);
   });
 });
 

@@ -110,3 +110,4 @@ export { renderConstantCcdHdus, writeConstantCcd, type ConstantFrameOptions } fr
 export { VERSION } from './version.js';
 export * from './synth/index.js';
 export * from './night/index.js';
+export * from './preview/index.js';

@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import type { FitsEncoder } from './encoder.js';
 import type { ArmedFault, FaultBoard, FaultKind } from './faults.js';
 import type { ExposureRecord, FrameRenderer } from './frames.js';
+import { Slots } from './slots.js';
 import { objectCreatedNotification } from './notify/bucket-event.js';
 import type { NotificationDispatcher } from './notify/dispatcher.js';
 import { rawKey, sidecarKey, type Store } from './store.js';
@@ -52,27 +53,6 @@ export interface ImageResult {
   files: CcdOutcome[];
   /** Store prefix of the exposure: `{instrument}/{day_obs}/{obs_id}`. */
   prefix: string;
-}
-
-/** A counting semaphore. */
-class Slots {
-  private free: number;
-  private waiting: Array<() => void> = [];
-  constructor(n: number) {
-    this.free = Math.max(1, n);
-  }
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
 }
 
 function deferred(): { promise: Promise<boolean>; resolve: (go: boolean) => void } {

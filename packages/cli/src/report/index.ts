@@ -7,8 +7,6 @@ export { type AmpQa, type CcdMeasurement, measureCcd } from './ccd.js';
 export * from './qa.js';
 export { median, madSigma, clippedStats, quantileSorted, selectInPlace, strided, type ClippedStats } from './stats.js';
 export { type AmpPlacement, BlockAccumulator, ccdX, ccdY, placeAmp } from './assemble.js';
-export { encodeGrayPng, crc32 } from './png.js';
-export { zscale, stretch, type ZscaleOptions } from './zscale.js';
 export { makeThumbnail, type Thumbnail } from './thumbnail.js';
 export { type NightEvent, parseEvents, readEvents, taiIsoToMs, utcIsoToTaiMs } from './events.js';
 export { type ExposureTimeline, type FileArrival, type LatencySeries, type NightTimeline, buildTimeline, latencySeries } from './timeline.js';

@@ -1,6 +1,5 @@
 /** A CCD thumbnail as a PNG data URI: zscale stretch of the block-averaged, overscan-corrected CCD, north up. */
-import { encodeGrayPng } from './png.js';
-import { stretch, zscale } from './zscale.js';
+import { encodeGrayPng, toBytes, zscale } from '@daqsim/core';
 
 export interface Thumbnail {
   /** data:image/png;base64,… */
@@ -20,7 +19,7 @@ export function makeThumbnail(data: Float32Array, width: number, height: number,
   const { z1, z2 } = zscale(finite, { samples: 5000 });
   const flipped = new Float32Array(width * height);
   for (let y = 0; y < height; y++) flipped.set(data.subarray((height - 1 - y) * width, (height - y) * width), y * width);
-  const gray = stretch(flipped, z1, z2);
+  const gray = toBytes(flipped, { z1, z2 });
   const png = encodeGrayPng(gray, width, height);
-  return { uri: `data:image/png;base64,${png.toString('base64')}`, width, height, z1, z2, factor };
+  return { uri: `data:image/png;base64,${Buffer.from(png).toString('base64')}`, width, height, z1, z2, factor };
 }

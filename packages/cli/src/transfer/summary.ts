@@ -6,25 +6,14 @@
  * `…AfterResend` the state once resends are over (cumulative, so expected = transferredAfterResend +
  * missingAfterResend), `resendCount` whole-file resends after a far-end checksum mismatch.
  */
+import type { EventFieldMap } from '@daqsim/daq';
 import type { FileRecord } from './journal.js';
 import type { ManifestFile } from './manifest.js';
 import type { ItemKind } from './plan.js';
 import { formatBytes, formatRate } from './rate.js';
 
-/** fileTransferPerImageSummary (ts_xml). dayObs is a string there; metaData is JSON text. */
-export interface FileTransferPerImageSummary {
-  site: string;
-  dayObs: string;
-  obsId: string;
-  expected: number;
-  written: number;
-  transferredBeforeResend: number;
-  missingBeforeResend: number;
-  resendCount: number;
-  transferredAfterResend: number;
-  missingAfterResend: number;
-  metaData: string;
-}
+/** fileTransferPerImageSummary, as the emulator publishes it (ts_xml fields; dayObs a string, metaData JSON text). */
+export type FileTransferPerImageSummary = EventFieldMap['fileTransferPerImageSummary'];
 
 /** fileTransferNightlySummary (ts_xml). */
 export interface FileTransferNightlySummary {

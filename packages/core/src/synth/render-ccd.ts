@@ -63,8 +63,7 @@ export function renderAmps(plan: ExposurePlan, detector: string, ampIndices: rea
 
 /** The scene as a JSON-ready truth record. */
 export function sceneTruth(plan: ExposurePlan, detector: string): SceneTruth {
-  const { scene } = prepareCcd(plan, detector);
-  const { ccd } = prepareCcd(plan, detector);
+  const { ccd, scene } = prepareCcd(plan, detector);
   return {
     detector: ccd.detector,
     skyLevel: scene.skyLevel,

@@ -6,7 +6,7 @@
  */
 import { querySky } from './catalog.js';
 import { bandPhotometry, electronsFromMag } from './photometry.js';
-import { MOFFAT_BETA, moffatAlpha, moffatAt, moffatTable, stampRadius, stampSum } from './psf.js';
+import { moffatAlpha, moffatAt, moffatTable, stampRadius, stampSum } from './psf.js';
 import { KeyedSequence, streamKey } from './rng.js';
 import type { SynthCcd, CcdWcs, ExposurePlan } from './types.js';
 
@@ -423,4 +423,3 @@ function defects(plan: ExposurePlan, ccd: SynthCcd): Defects {
   return { hotPixels, columns };
 }
 
-export { MOFFAT_BETA };

@@ -10,8 +10,7 @@
  */
 import type { Amplifier, Box, Detector } from '@daqsim/core';
 import { decompressImageHdu, type FitsFile, type Header } from '@daqsim/fits';
-import { encodeGrayPng } from './png.js';
-import { toBytes, zscale } from './stretch.js';
+import { encodeGrayPng, toBytes, zscale } from '@daqsim/core';
 
 /** Longest side of a thumbnail the server renders [pixels]. */
 export const THUMBNAIL_SIZES = { min: 16, max: 2048, default: 256 } as const;

@@ -161,6 +161,43 @@ export function skyToCcd(camera: Camera, det: Detector, pointing: Pointing, ra: 
   return fp && focalPlaneToCcd(det, fp.x, fp.y);
 }
 
+/**
+ * skyToCcd for many positions of one (detector, pointing): the trigonometry of the pointing and the affine chain
+ * sky-tangent plane -> focal plane -> CCD pixel are folded once into six numbers, so a call costs four sines and
+ * cosines and no allocation beyond the result. Same model as skyToCcd; NaN behind the tangent plane.
+ */
+export function skyToCcdMapper(camera: Camera, det: Detector, pointing: Pointing): (ra: number, dec: number) => [number, number] {
+  checkPointing(pointing);
+  const d0 = pointing.dec * DEG;
+  const sinD0 = Math.sin(d0);
+  const cosD0 = Math.cos(d0);
+  const ra0 = pointing.ra;
+  // pixel = Y^-1 (O^-1 (xi, eta) / k - centre) / pixelSize + refPos  =  M (xi, eta) + c
+  const s = 1 / det.pixelSizeMm;
+  const yi = inv(yawMatrix(det));
+  const m = mmul(yi, inv(orientation(camera, pointing.rotPA)));
+  const k = radPerMm(camera);
+  const m00 = (m[0][0] * s) / k;
+  const m01 = (m[0][1] * s) / k;
+  const m10 = (m[1][0] * s) / k;
+  const m11 = (m[1][1] * s) / k;
+  const c = mul(yi, [-det.centerMm[0] * s, -det.centerMm[1] * s]);
+  const cx = c[0] + det.layout.refPos[0];
+  const cy = c[1] + det.layout.refPos[1];
+  return (ra, dec) => {
+    const d = dec * DEG;
+    const da = (ra - ra0) * DEG;
+    const sinD = Math.sin(d);
+    const cosD = Math.cos(d);
+    const cosDa = Math.cos(da);
+    const cosc = sinD0 * sinD + cosD0 * cosD * cosDa;
+    if (!(cosc > 1e-9)) return [Number.NaN, Number.NaN];
+    const xi = (cosD * Math.sin(da)) / cosc;
+    const eta = (cosD0 * sinD - sinD0 * cosD * cosDa) / cosc;
+    return [m00 * xi + m01 * eta + cx, m10 * xi + m11 * eta + cy];
+  };
+}
+
 /** Raw amplifier pixel (0-based, readout order) -> sky. */
 export function ampRawToSky(camera: Camera, det: Detector, amp: AmpGeometry, pointing: Pointing, i: number, j: number): { ra: number; dec: number } {
   const m = ampToCcd(det.layout, amp);

@@ -5,10 +5,19 @@
 import type { Camera, Detector } from '../cameras/types.js';
 import type { Exposure } from '../exposure.js';
 import { dayObsStart } from '../ids.js';
-import { ccdToFocalPlane, ccdToSky, skyToCcd, type Pointing } from '../wcs.js';
+import { ccdToFocalPlane, ccdToSky, skyToCcdMapper, type Pointing } from '../wcs.js';
 import { DEFAULT_EFFECTS, type Band, type SynthCcd, type CcdWcs, type Effects, type ExposurePlan, type RenderKind } from './types.js';
 
 const BANDS = new Set(['u', 'g', 'r', 'i', 'z', 'y']);
+
+/** ccdToFocalPlane with the yaw folded into an affine map once (it runs per source and per illumination call). */
+function focalPlaneMapper(det: Detector): (x: number, y: number) => [number, number] {
+  const o = ccdToFocalPlane(det, 0, 0);
+  const ex = ccdToFocalPlane(det, 1, 0);
+  const ey = ccdToFocalPlane(det, 0, 1);
+  const [a, b, c, d] = [ex.x - o.x, ey.x - o.x, ex.y - o.y, ey.y - o.y];
+  return (x, y) => [o.x + a * x + b * y, o.y + c * x + d * y];
+}
 
 /** Synthesis geometry of a detector. */
 export function ccdGeometry(det: Detector): SynthCcd {
@@ -36,20 +45,14 @@ export function ccdGeometry(det: Detector): SynthCcd {
       bias: a.biasLevel,
       saturation: a.saturation,
     })),
-    focalPlane: (x, y) => {
-      const p = ccdToFocalPlane(det, x, y);
-      return [p.x, p.y];
-    },
+    focalPlane: focalPlaneMapper(det),
   };
 }
 
 /** The sky mapping of a detector for a pointing (no distortion: identical to the header WCS). */
 export function ccdSkyMapping(camera: Camera, det: Detector, pointing: Pointing): CcdWcs {
   return {
-    skyToPixel: (ra, dec) => {
-      const p = skyToCcd(camera, det, pointing, ra, dec);
-      return p ? [p.x, p.y] : [Number.NaN, Number.NaN];
-    },
+    skyToPixel: skyToCcdMapper(camera, det, pointing),
     pixelToSky: (x, y) => {
       const s = ccdToSky(camera, det, pointing, x, y);
       return [s.ra, s.dec];

@@ -4,7 +4,8 @@
  */
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry, ccdSkyMapping, pixelScale } from './adapter.js';
-import { AmpScratch, type AmpTruth, renderAmp } from './render-amp.js';
+import { type AmpTruth, renderAmp } from './render-amp.js';
+import { AmpWorkspace } from './kernels.js';
 import { buildScene, type CcdScene } from './scene.js';
 import type { SynthCcd, ExposurePlan } from './types.js';
 
@@ -32,7 +33,7 @@ interface Prepared {
 
 const cache: Prepared[] = [];
 const CACHE_SIZE = 4;
-let scratch: AmpScratch | null = null;
+let workspace: AmpWorkspace | null = null;
 
 function planKey(plan: ExposurePlan, detector: string): string {
   return `${detector}|${JSON.stringify(plan)}`;
@@ -57,8 +58,8 @@ export function prepareCcd(plan: ExposurePlan, detector: string): { ccd: SynthCc
 /** Pixels of amps `ampIndices` (HDU order, 0-based) into `outputs` (one buffer each, rawWidth × rawHeight). */
 export function renderAmps(plan: ExposurePlan, detector: string, ampIndices: readonly number[], outputs: readonly Int32Array[]): AmpTruth[] {
   const { ccd, scene } = prepareCcd(plan, detector);
-  scratch ??= new AmpScratch();
-  return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, scratch!));
+  workspace ??= new AmpWorkspace();
+  return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, workspace!));
 }
 
 /** The scene as a JSON-ready truth record. */

@@ -1,0 +1,254 @@
+// The per-pixel passes of amp rendering, in AssemblyScript compiled to WebAssembly with 128-bit SIMD
+// (`pnpm --filter @daqsim/core build:wasm`). The JavaScript twin in src/synth/kernels-ref.ts does the same
+// arithmetic one pixel at a time with Math.fround; tests require the two to agree bit for bit.
+//
+// Everything is float32 (IEEE, round to nearest, no fused multiply-add), so the bits are the same on every machine
+// and at every SIMD width. Pointers are byte offsets into this module's memory; the JavaScript side lays the
+// buffers out (src/synth/kernels.ts).
+
+// The counter hash of src/synth/rng.ts (two keyed rounds of lowbias32), four counters at a time.
+// @ts-ignore: decorator
+@inline
+function round4(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x21f0aaad));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(0x735a2d97));
+  return v128.xor(x, i32x4.shr_u(x, 15));
+}
+
+// @ts-ignore: decorator
+@inline
+function hash4(k0: v128, k1: v128, c: v128): v128 {
+  return round4(i32x4.add(round4(v128.xor(c, k0)), k1));
+}
+
+// @ts-ignore: decorator
+@inline
+function round1(x: u32): u32 {
+  x ^= x >>> 16;
+  x *= 0x21f0aaad;
+  x ^= x >>> 15;
+  x *= 0x735a2d97;
+  return x ^ (x >>> 15);
+}
+
+// @ts-ignore: decorator
+@inline
+function hash1(k0: u32, k1: u32, c: u32): u32 {
+  return round1(round1(c ^ k0) + k1);
+}
+
+const LANES = i32x4(0, 1, 2, 3);
+
+/** Four pixels of pass A from the four bytes of one hash; `x` holds their column indices. */
+// @ts-ignore: decorator
+@inline
+function smoothQuad(hk: i32, x: v128, vleft: v128, vstep: v128, vlight: v128, vprnu: v128, vdark: v128, t8: usize): v128 {
+  let r = f32x4.splat(0);
+  r = v128.load32_lane(t8 + ((hk & 0xff) << 2), r, 0);
+  r = v128.load32_lane(t8 + (((hk >>> 8) & 0xff) << 2), r, 1);
+  r = v128.load32_lane(t8 + (((hk >>> 16) & 0xff) << 2), r, 2);
+  r = v128.load32_lane(t8 + ((hk >>> 24) << 2), r, 3);
+  const il = f32x4.add(vleft, f32x4.mul(x, vstep));
+  return f32x4.add(f32x4.mul(f32x4.mul(vlight, il), f32x4.add(f32x4.splat(1), f32x4.mul(vprnu, r))), vdark);
+}
+
+/**
+ * Pass A: the smooth expected signal of one amp [e-] (data section, readout order, rows `stride` floats apart).
+ * Per pixel: light · il · (1 + prnu · T8[byte]) + dark, with il = left + dx · step bilinear over the amp.
+ * Pixel response takes 8 bits, so one hash serves four pixels (row r uses counters r · ceil(w / 4) + dx / 4).
+ */
+export function smoothAmp(
+  mean: usize, stride: i32, w: i32, h: i32, light: f32, i00: f32, i10: f32, i01: f32, i11: f32,
+  prnu: f32, dark: f32, t8: usize, k0: u32, k1: u32,
+): void {
+  const quadsPerRow = (w + 3) >> 2;
+  const vk0 = i32x4.splat(k0);
+  const vk1 = i32x4.splat(k1);
+  const vlight = f32x4.splat(light);
+  const vprnu = f32x4.splat(prnu);
+  const vdark = f32x4.splat(dark);
+  const lanesF = f32x4(0, 1, 2, 3);
+  const four = f32x4.splat(4);
+  const eight = f32x4.splat(8);
+  const twelve = f32x4.splat(12);
+  const hm1: f32 = h > 1 ? <f32>(h - 1) : 1;
+  const wm1: f32 = w > 1 ? <f32>(w - 1) : 1;
+  for (let ry = 0; ry < h; ry++) {
+    const row = mean + (<usize>ry * <usize>stride << 2);
+    const t: f32 = h > 1 ? <f32>ry / hm1 : 0;
+    const left: f32 = i00 + t * (i01 - i00);
+    const right: f32 = i10 + t * (i11 - i10);
+    const step: f32 = w > 1 ? (right - left) / wm1 : 0;
+    const vleft = f32x4.splat(left);
+    const vstep = f32x4.splat(step);
+    const c0 = <u32>ry * <u32>quadsPerRow;
+    let dx = 0;
+    // 16 pixels per hash vector: lane k of the hash covers pixels 4k..4k+3 of the block.
+    for (; dx + 16 <= w; dx += 16) {
+      const hv = hash4(vk0, vk1, i32x4.add(i32x4.splat(c0 + (dx >> 2)), LANES));
+      const x = f32x4.add(f32x4.splat(<f32>dx), lanesF);
+      const o = row + (<usize>dx << 2);
+      v128.store(o, smoothQuad(i32x4.extract_lane(hv, 0), x, vleft, vstep, vlight, vprnu, vdark, t8));
+      v128.store(o + 16, smoothQuad(i32x4.extract_lane(hv, 1), f32x4.add(x, four), vleft, vstep, vlight, vprnu, vdark, t8));
+      v128.store(o + 32, smoothQuad(i32x4.extract_lane(hv, 2), f32x4.add(x, eight), vleft, vstep, vlight, vprnu, vdark, t8));
+      v128.store(o + 48, smoothQuad(i32x4.extract_lane(hv, 3), f32x4.add(x, twelve), vleft, vstep, vlight, vprnu, vdark, t8));
+    }
+    for (; dx < w; dx++) {
+      const hk = hash1(k0, k1, c0 + <u32>(dx >> 2));
+      const b = (hk >>> (<u32>(dx & 3) << 3)) & 0xff;
+      const il: f32 = left + <f32>dx * step;
+      store<f32>(row + (<usize>dx << 2), light * il * (1 + prnu * load<f32>(t8 + (b << 2))) + dark);
+    }
+  }
+}
+
+/** Pass A, fringes: mean[row][dx] += a · (cos[dx] · rc[row] − sin[dx] · rs[row]) for one wave. */
+export function fringeAmp(mean: usize, stride: i32, w: i32, h: i32, cosCol: usize, sinCol: usize, rcRow: usize, rsRow: usize, a: f32): void {
+  const va = f32x4.splat(a);
+  for (let ry = 0; ry < h; ry++) {
+    const row = mean + (<usize>ry * <usize>stride << 2);
+    const rc = load<f32>(rcRow + (<usize>ry << 2));
+    const rs = load<f32>(rsRow + (<usize>ry << 2));
+    const vrc = f32x4.splat(rc);
+    const vrs = f32x4.splat(rs);
+    let dx = 0;
+    for (; dx + 4 <= w; dx += 4) {
+      const o = <usize>dx << 2;
+      const f = f32x4.sub(f32x4.mul(v128.load(cosCol + o), vrc), f32x4.mul(v128.load(sinCol + o), vrs));
+      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.mul(va, f)));
+    }
+    for (; dx < w; dx++) {
+      const o = <usize>dx << 2;
+      const f: f32 = load<f32>(cosCol + o) * rc - load<f32>(sinCol + o) * rs;
+      store<f32>(row + o, load<f32>(row + o) + a * f);
+    }
+  }
+}
+
+/**
+ * Standard normal deviates for one raw row from the 65536-entry table: pair counter c gives pixels 2c' and
+ * 2c' + 1 (low and high 16 bits). Writes ceil(rw / 8) · 8 values; the caller leaves room.
+ */
+// @ts-ignore: decorator
+@inline
+function normalRow(z: usize, rw: i32, counter0: u32, table: usize, vk0: v128, vk1: v128): void {
+  for (let rx = 0; rx < rw; rx += 8) {
+    const hv = hash4(vk0, vk1, i32x4.add(i32x4.splat(counter0 + <u32>(rx >> 1)), LANES));
+    const a = i32x4.extract_lane(hv, 0);
+    const b = i32x4.extract_lane(hv, 1);
+    const c = i32x4.extract_lane(hv, 2);
+    const d = i32x4.extract_lane(hv, 3);
+    let lo = f32x4.splat(0);
+    lo = v128.load32_lane(table + ((a & 0xffff) << 2), lo, 0);
+    lo = v128.load32_lane(table + ((a >>> 16) << 2), lo, 1);
+    lo = v128.load32_lane(table + ((b & 0xffff) << 2), lo, 2);
+    lo = v128.load32_lane(table + ((b >>> 16) << 2), lo, 3);
+    let hi = f32x4.splat(0);
+    hi = v128.load32_lane(table + ((c & 0xffff) << 2), hi, 0);
+    hi = v128.load32_lane(table + ((c >>> 16) << 2), hi, 1);
+    hi = v128.load32_lane(table + ((d & 0xffff) << 2), hi, 2);
+    hi = v128.load32_lane(table + ((d >>> 16) << 2), hi, 3);
+    const o = z + (<usize>rx << 2);
+    v128.store(o, lo);
+    v128.store(o + 16, hi);
+  }
+}
+
+/** Pixels without charge: round(rb + rnAdu · z), clamped to [0, sat]. */
+// @ts-ignore: decorator
+@inline
+function electronics(out: usize, z: usize, from: i32, to: i32, rb: f32, rnAdu: f32, sat: i32): void {
+  const vrb = f32x4.splat(rb);
+  const vrn = f32x4.splat(rnAdu);
+  const half = f32x4.splat(0.5);
+  const vsat = i32x4.splat(sat);
+  const zero = i32x4.splat(0);
+  let rx = from;
+  for (; rx + 4 <= to; rx += 4) {
+    const o = <usize>rx << 2;
+    const v = f32x4.add(f32x4.add(vrb, f32x4.mul(vrn, v128.load(z + o))), half);
+    v128.store(out + o, i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(v), vsat), zero));
+  }
+  for (; rx < to; rx++) {
+    const o = <usize>rx << 2;
+    store<i32>(out + o, digitize(rb + rnAdu * load<f32>(z + o) + 0.5, sat));
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function digitize(v: f32, sat: i32): i32 {
+  // i32.trunc_sat_f32_s, like the vector lanes: saturating truncation toward zero.
+  let iv = <i32>v;
+  iv = iv > sat ? sat : iv;
+  return iv < 0 ? 0 : iv;
+}
+
+/**
+ * Pass C: read the amp out. For data pixels, serial CTI as a two-tap filter m = keep · q + d · q_prev (the row's
+ * pad float before the data is zero), shot + read noise sqrt(shot · max(m, 0) + rnE2) · z, full well, nonlinearity
+ * e − nl · e · e, gain, bias with the row's offset, digitization. The serial overscan gets the CTI trail of the
+ * last data pixel; prescan and the parallel overscan get bias and read noise only.
+ */
+export function readoutAmp(
+  out: usize, mean: usize, stride: i32, z: usize, rowOffset: usize, table: usize,
+  rw: i32, rh: i32, w: i32, h: i32, x0: i32, nk0: u32, nk1: u32,
+  bias: f32, d: f32, shot: f32, rnE2: f32, fullWell: f32, nl: f32, invGain: f32, rnAdu: f32, sat: i32,
+): void {
+  const vk0 = i32x4.splat(nk0);
+  const vk1 = i32x4.splat(nk1);
+  const keep: f32 = 1 - d;
+  const vkeep = f32x4.splat(keep);
+  const vd = f32x4.splat(d);
+  const vshot = f32x4.splat(shot);
+  const vrn2 = f32x4.splat(rnE2);
+  const vfw = f32x4.splat(fullWell);
+  const vnl = f32x4.splat(nl);
+  const vig = f32x4.splat(invGain);
+  const half = f32x4.splat(0.5);
+  const fzero = f32x4.splat(0);
+  const vsat = i32x4.splat(sat);
+  const izero = i32x4.splat(0);
+  const dataEnd = x0 + w;
+  for (let ry = 0; ry < rh; ry++) {
+    const orow = out + (<usize>ry * <usize>rw << 2);
+    normalRow(z, rw, <u32>(ry * rw) >>> 1, table, vk0, vk1);
+    const rb: f32 = bias + load<f32>(rowOffset + (<usize>ry << 2));
+    if (ry >= h) {
+      electronics(orow, z, 0, rw, rb, rnAdu, sat);
+      continue;
+    }
+    electronics(orow, z, 0, x0, rb, rnAdu, sat);
+    const mrow = mean + (<usize>ry * <usize>stride << 2);
+    const vrb = f32x4.splat(rb);
+    let j = 0;
+    for (; j + 4 <= w; j += 4) {
+      const mo = mrow + (<usize>j << 2);
+      const m = f32x4.add(f32x4.mul(vkeep, v128.load(mo)), f32x4.mul(vd, v128.load(mo - 4)));
+      const sigma = f32x4.sqrt(f32x4.add(f32x4.mul(vshot, f32x4.max(m, fzero)), vrn2));
+      let e = f32x4.add(m, f32x4.mul(sigma, v128.load(z + (<usize>(x0 + j) << 2))));
+      e = f32x4.min(e, vfw);
+      e = f32x4.sub(e, f32x4.mul(f32x4.mul(vnl, e), e));
+      const v = f32x4.add(f32x4.add(vrb, f32x4.mul(e, vig)), half);
+      v128.store(orow + (<usize>(x0 + j) << 2), i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(v), vsat), izero));
+    }
+    for (; j < w; j++) {
+      const mo = mrow + (<usize>j << 2);
+      const m: f32 = keep * load<f32>(mo) + d * load<f32>(mo - 4);
+      const sigma: f32 = Mathf.sqrt(shot * (m > 0 ? m : 0) + rnE2);
+      let e: f32 = m + sigma * load<f32>(z + (<usize>(x0 + j) << 2));
+      e = e < fullWell ? e : fullWell;
+      e = e - nl * e * e;
+      store<i32>(orow + (<usize>(x0 + j) << 2), digitize(rb + e * invGain + 0.5, sat));
+    }
+    let trail: f32 = w > 0 ? d * load<f32>(mrow + (<usize>(w - 1) << 2)) : 0;
+    for (let rx = dataEnd; rx < rw; rx++) {
+      const m = trail;
+      trail = trail * d;
+      const e: f32 = m + Mathf.sqrt(shot * m + rnE2) * load<f32>(z + (<usize>rx << 2));
+      store<i32>(orow + (<usize>rx << 2), digitize(rb + e * invGain + 0.5, sat));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The per-pixel passes of amp rendering in plain JavaScript, one pixel at a time, with every operation rounded to
+ * float32 exactly as the WebAssembly kernels (assembly/synth.ts) compute it lane by lane. It is the specification
+ * the SIMD code is tested against (bit for bit), and the fallback where WebAssembly SIMD is unavailable.
+ * Arguments are the kernels' own: byte offsets into one memory, float parameters rounded to float32 on entry.
+ */
+import { hash32 } from './rng.js';
+
+const f = Math.fround;
+
+export interface KernelFunctions {
+  smoothAmp(
+    mean: number, stride: number, w: number, h: number, light: number, i00: number, i10: number, i01: number, i11: number,
+    prnu: number, dark: number, t8: number, k0: number, k1: number,
+  ): void;
+  fringeAmp(mean: number, stride: number, w: number, h: number, cosCol: number, sinCol: number, rcRow: number, rsRow: number, a: number): void;
+  readoutAmp(
+    out: number, mean: number, stride: number, z: number, rowOffset: number, table: number,
+    rw: number, rh: number, w: number, h: number, x0: number, nk0: number, nk1: number,
+    bias: number, d: number, shot: number, rnE2: number, fullWell: number, nl: number, invGain: number, rnAdu: number, sat: number,
+  ): void;
+}
+
+/** i32.trunc_sat_f32_s, then the clamp to [0, sat]. */
+function digitize(v: number, sat: number): number {
+  let iv = Number.isNaN(v) ? 0 : v >= 2147483648 ? 2147483647 : v <= -2147483648 ? -2147483648 : Math.trunc(v);
+  iv = iv > sat ? sat : iv;
+  return iv < 0 ? 0 : iv;
+}
+
+/** Reference kernels over `memory()` (re-read on every call: the memory may have been replaced by growth). */
+export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
+  let buf: ArrayBuffer | null = null;
+  let F = new Float32Array(0);
+  let I = new Int32Array(0);
+  const views = (): void => {
+    const b = memory();
+    if (b !== buf) {
+      buf = b;
+      F = new Float32Array(b);
+      I = new Int32Array(b);
+    }
+  };
+  return {
+    smoothAmp(mean, stride, w, h, light, i00, i10, i01, i11, prnu, dark, t8, k0, k1) {
+      views();
+      [light, i00, i10, i01, i11, prnu, dark] = [light, i00, i10, i01, i11, prnu, dark].map(f) as typeof light[];
+      const quadsPerRow = (w + 3) >> 2;
+      const hm1 = h > 1 ? h - 1 : 1;
+      const wm1 = w > 1 ? w - 1 : 1;
+      for (let ry = 0; ry < h; ry++) {
+        const row = (mean >> 2) + ry * stride;
+        const t = h > 1 ? f(ry / hm1) : 0;
+        const left = f(i00 + f(t * f(i01 - i00)));
+        const right = f(i10 + f(t * f(i11 - i10)));
+        const step = w > 1 ? f(f(right - left) / wm1) : 0;
+        const c0 = ry * quadsPerRow;
+        for (let dx = 0; dx < w; dx++) {
+          const hk = hash32(k0 | 0, k1 | 0, (c0 + (dx >> 2)) >>> 0);
+          const r = F[(t8 >> 2) + ((hk >>> ((dx & 3) << 3)) & 0xff)]!;
+          const il = f(left + f(dx * step));
+          F[row + dx] = f(f(f(light * il) * f(1 + f(prnu * r))) + dark);
+        }
+      }
+    },
+
+    fringeAmp(mean, stride, w, h, cosCol, sinCol, rcRow, rsRow, a) {
+      views();
+      a = f(a);
+      for (let ry = 0; ry < h; ry++) {
+        const row = (mean >> 2) + ry * stride;
+        const rc = F[(rcRow >> 2) + ry]!;
+        const rs = F[(rsRow >> 2) + ry]!;
+        for (let dx = 0; dx < w; dx++) {
+          const v = f(f(F[(cosCol >> 2) + dx]! * rc) - f(F[(sinCol >> 2) + dx]! * rs));
+          F[row + dx] = f(F[row + dx]! + f(a * v));
+        }
+      }
+    },
+
+    readoutAmp(out, mean, stride, z, rowOffset, table, rw, rh, w, h, x0, nk0, nk1, bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat) {
+      views();
+      [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu] = [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu].map(f) as typeof bias[];
+      const keep = f(1 - d);
+      const Z = z >> 2;
+      const T = table >> 2;
+      for (let ry = 0; ry < rh; ry++) {
+        const orow = (out >> 2) + ry * rw;
+        const c0 = (ry * rw) >>> 1;
+        for (let rx = 0; rx < rw; rx += 2) {
+          const hk = hash32(nk0 | 0, nk1 | 0, c0 + (rx >> 1));
+          F[Z + rx] = F[T + (hk & 0xffff)]!;
+          F[Z + rx + 1] = F[T + (hk >>> 16)]!;
+        }
+        const rb = f(bias + F[(rowOffset >> 2) + ry]!);
+        const noiseOnly = (from: number, to: number): void => {
+          for (let rx = from; rx < to; rx++) I[orow + rx] = digitize(f(f(rb + f(rnAdu * F[Z + rx]!)) + 0.5), sat);
+        };
+        if (ry >= h) {
+          noiseOnly(0, rw);
+          continue;
+        }
+        noiseOnly(0, x0);
+        const mrow = (mean >> 2) + ry * stride;
+        for (let j = 0; j < w; j++) {
+          const m = f(f(keep * F[mrow + j]!) + f(d * F[mrow + j - 1]!));
+          const sigma = f(Math.sqrt(f(f(shot * (m > 0 ? m : 0)) + rnE2)));
+          let e = f(m + f(sigma * F[Z + x0 + j]!));
+          e = e < fullWell ? e : fullWell;
+          e = f(e - f(f(nl * e) * e));
+          I[orow + x0 + j] = digitize(f(f(rb + f(e * invGain)) + 0.5), sat);
+        }
+        let trail = w > 0 ? f(d * F[mrow + w - 1]!) : 0;
+        for (let rx = x0 + w; rx < rw; rx++) {
+          const m = trail;
+          trail = f(trail * d);
+          const e = f(m + f(f(Math.sqrt(f(f(shot * m) + rnE2))) * F[Z + rx]!));
+          I[orow + rx] = digitize(f(f(rb + f(e * invGain)) + 0.5), sat);
+        }
+      }
+    },
+  };
+}

@@ -18,6 +18,7 @@ import {
   type RunningServer,
 } from '../src/index.js';
 import { TinyRenderer } from './helpers.js';
+import { Tai } from '@daqsim/core';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -25,10 +26,14 @@ afterEach(async () => {
   server = undefined;
 });
 
+// A fixed instant in a Rubin night when the test's field (RA 30, Dec -30) is well above the horizon: with the
+// wall clock, the OBJECT exposure failed its horizon check for part of every day.
+const NIGHT_START = Tai.fromIso('2025-10-16T03:00:00').ms;
+
 async function start(extra: Parameters<typeof defaultConfig>[0] = 'latiss', overrides = {}): Promise<DaqClient> {
   server = await startServer(
     { ...defaultConfig(extra), store: null, port: 0, heartbeat: false, initialState: 'OFFLINE', commandTimeoutGrace: 1, ...overrides },
-    { clock: new RealClock(50), renderer: new TinyRenderer(), store: new MemoryStore(), encoder: new InlineEncoder() },
+    { clock: new RealClock(50, NIGHT_START), renderer: new TinyRenderer(), store: new MemoryStore(), encoder: new InlineEncoder() },
   );
   return new DaqClient({ baseUrl: server.url, csc: server.emulator.profile.csc });
 }

@@ -156,34 +156,42 @@ function normalRow(z: usize, rw: i32, counter0: u32, table: usize, vk0: v128, vk
   }
 }
 
-/** Pixels without charge: round(rb + rnAdu · z), clamped to [0, sat]. */
+/** Pixels without charge: rb + rnAdu · z, digitized. */
 // @ts-ignore: decorator
 @inline
 function electronics(out: usize, z: usize, from: i32, to: i32, rb: f32, rnAdu: f32, sat: i32): void {
   const vrb = f32x4.splat(rb);
   const vrn = f32x4.splat(rnAdu);
-  const half = f32x4.splat(0.5);
-  const vsat = i32x4.splat(sat);
-  const zero = i32x4.splat(0);
   let rx = from;
   for (; rx + 4 <= to; rx += 4) {
     const o = <usize>rx << 2;
-    const v = f32x4.add(f32x4.add(vrb, f32x4.mul(vrn, v128.load(z + o))), half);
-    v128.store(out + o, i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(v), vsat), zero));
+    v128.store(out + o, digitize4(f32x4.add(vrb, f32x4.mul(vrn, v128.load(z + o))), sat));
   }
   for (; rx < to; rx++) {
     const o = <usize>rx << 2;
-    store<i32>(out + o, digitize(rb + rnAdu * load<f32>(z + o) + 0.5, sat));
+    store<i32>(out + o, digitize(rb + rnAdu * load<f32>(z + o), sat));
   }
 }
+
+// Digitization: clamp to [0, sat], then round half to even by the 1.5 * 2^23 trick (exact for |v| < 2^22): two
+// plain min/max and an add, where a saturating float-to-int conversion costs V8 a fix-up sequence per vector.
+const MAGIC: f32 = 12582912;
+const MAGIC_BITS: i32 = 0x4b400000;
 
 // @ts-ignore: decorator
 @inline
 function digitize(v: f32, sat: i32): i32 {
-  // i32.trunc_sat_f32_s, like the vector lanes: saturating truncation toward zero.
-  let iv = <i32>v;
-  iv = iv > sat ? sat : iv;
-  return iv < 0 ? 0 : iv;
+  const satf = <f32>sat;
+  v = v < 0 ? 0 : v;
+  v = satf < v ? satf : v;
+  return reinterpret<i32>(v + MAGIC) - MAGIC_BITS;
+}
+
+// @ts-ignore: decorator
+@inline
+function digitize4(v: v128, sat: i32): v128 {
+  v = f32x4.pmin(f32x4.splat(<f32>sat), f32x4.pmax(f32x4.splat(0), v));
+  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
 }
 
 /**
@@ -207,10 +215,7 @@ export function readoutAmp(
   const vfw = f32x4.splat(fullWell);
   const vnl = f32x4.splat(nl);
   const vig = f32x4.splat(invGain);
-  const half = f32x4.splat(0.5);
   const fzero = f32x4.splat(0);
-  const vsat = i32x4.splat(sat);
-  const izero = i32x4.splat(0);
   const dataEnd = x0 + w;
   for (let ry = 0; ry < rh; ry++) {
     const orow = out + (<usize>ry * <usize>rw << 2);
@@ -227,28 +232,27 @@ export function readoutAmp(
     for (; j + 4 <= w; j += 4) {
       const mo = mrow + (<usize>j << 2);
       const m = f32x4.add(f32x4.mul(vkeep, v128.load(mo)), f32x4.mul(vd, v128.load(mo - 4)));
-      const sigma = f32x4.sqrt(f32x4.add(f32x4.mul(vshot, f32x4.max(m, fzero)), vrn2));
+      const sigma = f32x4.sqrt(f32x4.add(f32x4.mul(vshot, f32x4.pmax(m, fzero)), vrn2));
       let e = f32x4.add(m, f32x4.mul(sigma, v128.load(z + (<usize>(x0 + j) << 2))));
-      e = f32x4.min(e, vfw);
+      e = f32x4.pmin(vfw, e);
       e = f32x4.sub(e, f32x4.mul(f32x4.mul(vnl, e), e));
-      const v = f32x4.add(f32x4.add(vrb, f32x4.mul(e, vig)), half);
-      v128.store(orow + (<usize>(x0 + j) << 2), i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(v), vsat), izero));
+      v128.store(orow + (<usize>(x0 + j) << 2), digitize4(f32x4.add(vrb, f32x4.mul(e, vig)), sat));
     }
     for (; j < w; j++) {
       const mo = mrow + (<usize>j << 2);
       const m: f32 = keep * load<f32>(mo) + d * load<f32>(mo - 4);
-      const sigma: f32 = Mathf.sqrt(shot * (m > 0 ? m : 0) + rnE2);
+      const sigma: f32 = Mathf.sqrt(shot * (m < 0 ? 0 : m) + rnE2);
       let e: f32 = m + sigma * load<f32>(z + (<usize>(x0 + j) << 2));
-      e = e < fullWell ? e : fullWell;
+      e = fullWell < e ? fullWell : e;
       e = e - nl * e * e;
-      store<i32>(orow + (<usize>(x0 + j) << 2), digitize(rb + e * invGain + 0.5, sat));
+      store<i32>(orow + (<usize>(x0 + j) << 2), digitize(rb + e * invGain, sat));
     }
     let trail: f32 = w > 0 ? d * load<f32>(mrow + (<usize>(w - 1) << 2)) : 0;
     for (let rx = dataEnd; rx < rw; rx++) {
       const m = trail;
       trail = trail * d;
       const e: f32 = m + Mathf.sqrt(shot * m + rnE2) * load<f32>(z + (<usize>rx << 2));
-      store<i32>(orow + (<usize>rx << 2), digitize(rb + e * invGain + 0.5, sat));
+      store<i32>(orow + (<usize>rx << 2), digitize(rb + e * invGain, sat));
     }
   }
 }

@@ -21,11 +21,11 @@ export interface KernelFunctions {
   ): void;
 }
 
-/** i32.trunc_sat_f32_s, then the clamp to [0, sat]. */
+/** Clamp to [0, sat], then round half to even through 1.5 * 2^23, as the kernels do. */
 function digitize(v: number, sat: number): number {
-  let iv = Number.isNaN(v) ? 0 : v >= 2147483648 ? 2147483647 : v <= -2147483648 ? -2147483648 : Math.trunc(v);
-  iv = iv > sat ? sat : iv;
-  return iv < 0 ? 0 : iv;
+  v = v < 0 ? 0 : v;
+  v = sat < v ? sat : v;
+  return f(v + 12582912) - 12582912;
 }
 
 /** Reference kernels over `memory()` (re-read on every call: the memory may have been replaced by growth). */
@@ -94,7 +94,7 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
         }
         const rb = f(bias + F[(rowOffset >> 2) + ry]!);
         const noiseOnly = (from: number, to: number): void => {
-          for (let rx = from; rx < to; rx++) I[orow + rx] = digitize(f(f(rb + f(rnAdu * F[Z + rx]!)) + 0.5), sat);
+          for (let rx = from; rx < to; rx++) I[orow + rx] = digitize(f(rb + f(rnAdu * F[Z + rx]!)), sat);
         };
         if (ry >= h) {
           noiseOnly(0, rw);
@@ -104,18 +104,18 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
         const mrow = (mean >> 2) + ry * stride;
         for (let j = 0; j < w; j++) {
           const m = f(f(keep * F[mrow + j]!) + f(d * F[mrow + j - 1]!));
-          const sigma = f(Math.sqrt(f(f(shot * (m > 0 ? m : 0)) + rnE2)));
+          const sigma = f(Math.sqrt(f(f(shot * (m < 0 ? 0 : m)) + rnE2)));
           let e = f(m + f(sigma * F[Z + x0 + j]!));
-          e = e < fullWell ? e : fullWell;
+          e = fullWell < e ? fullWell : e;
           e = f(e - f(f(nl * e) * e));
-          I[orow + x0 + j] = digitize(f(f(rb + f(e * invGain)) + 0.5), sat);
+          I[orow + x0 + j] = digitize(f(rb + f(e * invGain)), sat);
         }
         let trail = w > 0 ? f(d * F[mrow + w - 1]!) : 0;
         for (let rx = x0 + w; rx < rw; rx++) {
           const m = trail;
           trail = f(trail * d);
           const e = f(m + f(f(Math.sqrt(f(f(shot * m) + rnE2))) * F[Z + rx]!));
-          I[orow + rx] = digitize(f(f(rb + f(e * invGain)) + 0.5), sat);
+          I[orow + rx] = digitize(f(rb + f(e * invGain)), sat);
         }
       }
     },

@@ -1,6 +1,6 @@
 /**
- * A synthesis worker: renders the amps it is sent straight into the shared output buffer and replies with their
- * truth. Everything it needs is in the message (the plan is plain data), so any worker can render any amp.
+ * A synthesis worker: renders the amps it is sent into the shared output buffer and replies with their truth.
+ * Everything it needs is in the message (the plan is plain data), so any worker can render any amp.
  */
 import { parentPort } from 'node:worker_threads';
 import { renderAmps, sceneTruth } from './render-ccd.js';
@@ -22,12 +22,11 @@ port.on('message', (msg: WorkerRequest) => {
       : undefined;
     const reply: WorkerReply = {
       id: msg.id,
-      buffer: msg.buffer,
       truth,
       ...(compressed ? { compressed } : {}),
       ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}),
     };
-    port.postMessage(reply, [msg.buffer, ...(compressed ?? []).map((c) => c.data.buffer as ArrayBuffer)]);
+    port.postMessage(reply, (compressed ?? []).map((c) => c.data.buffer as ArrayBuffer));
   } catch (e) {
     const reply: WorkerReply = { id: msg.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
     port.postMessage(reply);

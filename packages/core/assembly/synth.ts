@@ -256,3 +256,59 @@ export function readoutAmp(
     }
   }
 }
+
+// @ts-ignore: decorator
+@inline
+function moffat4(dx: v128, dy2: v128, inv: v128, scale: v128): v128 {
+  // scale · (1 + u)^-3.5 with u = r² / α²: (1 + u)^3.5 = t³ · √t, exact where a table would interpolate.
+  const t = f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.add(f32x4.mul(dx, dx), dy2), inv));
+  return f32x4.div(scale, f32x4.mul(f32x4.mul(f32x4.mul(t, t), t), f32x4.sqrt(t)));
+}
+
+/**
+ * Pass B: add a source's Moffat stamp (β = 3.5) to the part of it that falls on one amp. (sx, sy) and `radius` are
+ * in CCD pixels; the amp's data block starts at CCD (ccdX0, ccdY0), and flipX / flipY map it to readout order.
+ * Only the chord of the stamp's circle is visited on each row. `inv` = 1 / α², `scale` = electrons per unit profile.
+ */
+export function stampAdd(
+  mean: usize, stride: i32, w: i32, h: i32, ccdX0: i32, ccdY0: i32, flipX: bool, flipY: bool,
+  sx: f64, sy: f64, radius: f64, inv: f32, scale: f32,
+): void {
+  const r2 = radius * radius;
+  const yA = max<i32>(<i32>Math.ceil(sy - radius), ccdY0);
+  const yB = min<i32>(<i32>Math.floor(sy + radius), ccdY0 + h - 1);
+  const vinv = f32x4.splat(inv);
+  const vscale = f32x4.splat(scale);
+  const lanesF = f32x4(0, 1, 2, 3);
+  for (let cy = yA; cy <= yB; cy++) {
+    const dy = <f64>cy - sy;
+    const hw = Math.sqrt(max<f64>(0, r2 - dy * dy));
+    const xA = max<i32>(<i32>Math.ceil(sx - hw), ccdX0);
+    const xB = min<i32>(<i32>Math.floor(sx + hw), ccdX0 + w - 1);
+    if (xA > xB) continue;
+    const n = xB - xA + 1;
+    const dx0 = <f32>(<f64>xA - sx);
+    const dy2 = <f32>(dy * dy);
+    const vdy2 = f32x4.splat(dy2);
+    const ly = cy - ccdY0;
+    const row = mean + (<usize>((flipY ? h - 1 - ly : ly) * stride) << 2);
+    const lx0 = xA - ccdX0;
+    // Memory is visited in ascending order; with flipX the first address holds the stamp's last pixel (k = n - 1).
+    const first = flipX ? w - 1 - lx0 - (n - 1) : lx0;
+    let m = 0;
+    for (; m + 4 <= n; m += 4) {
+      const kv = flipX
+        ? f32x4.sub(f32x4.splat(<f32>(n - 1 - m)), lanesF)
+        : f32x4.add(f32x4.splat(<f32>m), lanesF);
+      const p = row + (<usize>(first + m) << 2);
+      v128.store(p, f32x4.add(v128.load(p), moffat4(f32x4.add(f32x4.splat(dx0), kv), vdy2, vinv, vscale)));
+    }
+    for (; m < n; m++) {
+      const k = flipX ? n - 1 - m : m;
+      const dx: f32 = dx0 + <f32>k;
+      const t: f32 = 1 + (dx * dx + dy2) * inv;
+      const p = row + (<usize>(first + m) << 2);
+      store<f32>(p, load<f32>(p) + scale / (t * t * t * Mathf.sqrt(t)));
+    }
+  }
+}

@@ -48,7 +48,8 @@ describe('synthesis kernels', () => {
   }
 
   it('agrees on odd shapes, where every vector loop has a tail', () => {
-    for (const [w, h, rw, rh, x0] of [[37, 5, 52, 7, 3], [16, 3, 24, 3, 2], [1, 2, 10, 3, 4], [61, 4, 70, 6, 0]] as const) {
+    const shapes = [[37, 5, 52, 7, 3], [16, 3, 24, 3, 2], [1, 2, 10, 3, 4], [61, 4, 70, 6, 0], [29, 9, 40, 10, 1]] as const;
+    for (const [index, [w, h, rw, rh, x0]] of shapes.entries()) {
       const out: Int32Array[] = [];
       for (const ws of [wasm, js]) {
         const L = ws.layout(w, h, rw, rh, 1);
@@ -64,6 +65,8 @@ describe('synthesis kernels', () => {
           F[(L.rsRow[0]! >> 2) + r] = Math.sin(r * 0.7 + 1);
         }
         ws.kernels.fringeAmp(L.mean, L.stride, w, h, L.cosCol[0]!, L.sinCol[0]!, L.rcRow[0]!, L.rsRow[0]!, 3.5);
+        // A star across the block's edge, in each flip orientation: chords start and end mid-vector.
+        ws.kernels.stampAdd(L.mean, L.stride, w, h, 100, 200, index & 1, (index >> 1) & 1, 100 + w * 0.7 + 0.3, 200 + h / 2 - 0.2, 6.5, 1 / 4.1, 5000);
         // A saturated pixel and a negative one: the clamps are exercised too.
         F[(L.mean >> 2) + Math.min(2, w - 1)] = 2e5;
         if (w > 5) F[(L.mean >> 2) + 5] = -50;

@@ -19,6 +19,10 @@ export interface KernelFunctions {
     rw: number, rh: number, w: number, h: number, x0: number, nk0: number, nk1: number,
     bias: number, d: number, shot: number, rnE2: number, fullWell: number, nl: number, invGain: number, rnAdu: number, sat: number,
   ): void;
+  stampAdd(
+    mean: number, stride: number, w: number, h: number, ccdX0: number, ccdY0: number, flipX: number, flipY: number,
+    sx: number, sy: number, radius: number, inv: number, scale: number,
+  ): void;
 }
 
 /** Clamp to [0, sat], then round half to even through 1.5 * 2^23, as the kernels do. */
@@ -116,6 +120,34 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
           trail = f(trail * d);
           const e = f(m + f(f(Math.sqrt(f(f(shot * m) + rnE2))) * F[Z + rx]!));
           I[orow + rx] = digitize(f(rb + f(e * invGain)), sat);
+        }
+      }
+    },
+
+    stampAdd(mean, stride, w, h, ccdX0, ccdY0, flipX, flipY, sx, sy, radius, inv, scale) {
+      views();
+      inv = f(inv);
+      scale = f(scale);
+      const r2 = radius * radius;
+      const yA = Math.max(Math.ceil(sy - radius), ccdY0);
+      const yB = Math.min(Math.floor(sy + radius), ccdY0 + h - 1);
+      for (let cy = yA; cy <= yB; cy++) {
+        const dy = cy - sy;
+        const hw = Math.sqrt(Math.max(0, r2 - dy * dy));
+        const xA = Math.max(Math.ceil(sx - hw), ccdX0);
+        const xB = Math.min(Math.floor(sx + hw), ccdX0 + w - 1);
+        if (xA > xB) continue;
+        const n = xB - xA + 1;
+        const dx0 = f(xA - sx);
+        const dy2 = f(dy * dy);
+        const ly = cy - ccdY0;
+        const row = (mean >> 2) + (flipY ? h - 1 - ly : ly) * stride;
+        const lx0 = xA - ccdX0;
+        const first = flipX ? w - 1 - lx0 - (n - 1) : lx0;
+        for (let m = 0; m < n; m++) {
+          const dx = f(dx0 + (flipX ? n - 1 - m : m));
+          const t = f(1 + f(f(f(dx * dx) + dy2) * inv));
+          F[row + first + m] = f(F[row + first + m]! + f(scale / f(f(f(f(t * t) * t)) * f(Math.sqrt(t)))));
         }
       }
     },

@@ -10,8 +10,8 @@
  * on any other amp. Pass B is sparse and stays in JavaScript, writing into the same memory.
  */
 import { AmpWorkspace } from './kernels.js';
+import type { KernelFunctions } from './kernels-ref.js';
 import { normalTable } from './normal-table.js';
-import { INV_DU, TABLE_STEPS, moffatTable } from './psf.js';
 import { hash32, streamKey } from './rng.js';
 import type { CcdScene, PlacedSource } from './scene.js';
 import type { SynthAmp, SynthCcd, ExposurePlan } from './types.js';
@@ -55,58 +55,30 @@ function ccdBox(a: SynthAmp): { x0: number; x1: number; y0: number; y1: number }
 }
 
 /**
- * Add `factor` × a source's electrons into `target` (a data-section buffer in readout order), for the part of the
- * source that falls on `mapAmp`, placed at the readout position it has in `mapAmp`. For the amp's own sources
- * mapAmp is the amp itself; for crosstalk it is the source amp, so the ghost lands at the same readout position.
+ * Add `factor` × a source's electrons into the data-section buffer (`target` in JavaScript, at byte offset `ptr`
+ * for the kernels), for the part of the source that falls on `mapAmp`, placed at the readout position it has in
+ * `mapAmp`. For the amp's own sources mapAmp is the amp itself; for crosstalk it is the source amp, so the ghost
+ * lands at the same readout position.
  */
-function paintSource(s: PlacedSource, mapAmp: SynthAmp, target: Float32Array, width: number, factor: number, table: Float32Array): void {
-  const box = ccdBox(mapAmp);
+function paintSource(s: PlacedSource, mapAmp: SynthAmp, K: KernelFunctions, ptr: number, target: Float32Array, width: number, factor: number): void {
   const dw = mapAmp.dataWidth;
   const dh = mapAmp.dataHeight;
-  if (s.bleed) {
-    for (const col of s.bleed.columns) {
-      if (col.x < box.x0 || col.x > box.x1) continue;
-      const lx = col.x - mapAmp.ccdX0;
-      const dx = mapAmp.flipX ? dw - 1 - lx : lx;
-      const yA = Math.max(col.y0, box.y0);
-      const yB = Math.min(col.y0 + col.values.length - 1, box.y1);
-      for (let cy = yA; cy <= yB; cy++) {
-        const ly = cy - mapAmp.ccdY0;
-        const ry = mapAmp.flipY ? dh - 1 - ly : ly;
-        target[ry * width + dx] = target[ry * width + dx]! + factor * col.values[cy - col.y0]!;
-      }
-    }
+  if (!s.bleed) {
+    K.stampAdd(ptr, width, dw, dh, mapAmp.ccdX0, mapAmp.ccdY0, mapAmp.flipX ? 1 : 0, mapAmp.flipY ? 1 : 0, s.x, s.y, s.radius,
+      1 / (s.alpha * s.alpha), s.norm * factor);
     return;
   }
-  const yA = Math.max(Math.ceil(s.y - s.radius), box.y0);
-  const yB = Math.min(Math.floor(s.y + s.radius), box.y1);
-  const inv = INV_DU / (s.alpha * s.alpha);
-  const r2 = s.radius * s.radius;
-  const scale = s.norm * factor;
-  const sx = mapAmp.flipX ? -1 : 1;
-  for (let cy = yA; cy <= yB; cy++) {
-    const dy = cy - s.y;
-    // Only the chord of the stamp's circle on this row: no per-pixel radius test.
-    const hw = Math.sqrt(Math.max(0, r2 - dy * dy));
-    const xA = Math.max(Math.ceil(s.x - hw), box.x0);
-    const xB = Math.min(Math.floor(s.x + hw), box.x1);
-    if (xA > xB) continue;
-    const ly = cy - mapAmp.ccdY0;
-    const lx0 = xA - mapAmp.ccdX0;
-    const i = (mapAmp.flipY ? dh - 1 - ly : ly) * width + (mapAmp.flipX ? dw - 1 - lx0 : lx0);
-    stampRow(target, i, sx, xA - s.x, xB - xA + 1, dy * dy, inv, scale, table);
-  }
-}
-
-/** One row of a stamp: n pixels from horizontal offset dx0, written at target[i], stepping by `step`. */
-function stampRow(target: Float32Array, i: number, step: number, dx0: number, n: number, dy2: number, inv: number, scale: number, table: Float32Array): void {
-  let dx = dx0;
-  for (let k = 0; k < n; k++, dx++, i += step) {
-    const f = (dx * dx + dy2) * inv;
-    const j = f | 0;
-    if (j < TABLE_STEPS) {
-      const w = f - j;
-      target[i] = target[i]! + scale * (table[j]! + w * (table[j + 1]! - table[j]!));
+  const box = ccdBox(mapAmp);
+  for (const col of s.bleed.columns) {
+    if (col.x < box.x0 || col.x > box.x1) continue;
+    const lx = col.x - mapAmp.ccdX0;
+    const dx = mapAmp.flipX ? dw - 1 - lx : lx;
+    const yA = Math.max(col.y0, box.y0);
+    const yB = Math.min(col.y0 + col.values.length - 1, box.y1);
+    for (let cy = yA; cy <= yB; cy++) {
+      const ly = cy - mapAmp.ccdY0;
+      const ry = mapAmp.flipY ? dh - 1 - ly : ly;
+      target[ry * width + dx] = target[ry * width + dx]! + factor * col.values[cy - col.y0]!;
     }
   }
 }
@@ -144,7 +116,6 @@ export function renderAmp(
   // The expected signal, data section in readout order, rows S floats apart.
   const mean = F.subarray(m0, m0 + H * S);
   const T = normalTable();
-  const psf = moffatTable();
 
   const prnuKey = streamKey('prnu', plan.instrumentSeed, plan.camera, ccd.detector, amp.name);
   const noiseKey = streamKey('noise', plan.seed, plan.exposureKey, plan.camera, ccd.detector, amp.name);
@@ -184,14 +155,14 @@ export function renderAmp(
   }
 
   // ---- Pass B: sparse additions.
-  for (const s of scene.sources) if (touches(s, amp)) paintSource(s, amp, mean, S, 1, psf);
+  for (const s of scene.sources) if (touches(s, amp)) paintSource(s, amp, K, L.mean, mean, S, 1);
   if (fx.crosstalk) {
     for (let src = 0; src < ccd.amps.length; src++) {
       const c = crosstalkCoefficient(ccd, ampIndex, src);
       const sa = ccd.amps[src]!;
       if (c === 0 || sa.dataWidth !== W || sa.dataHeight !== H) continue;
       for (const s of scene.sources) {
-        if ((s.flux >= CROSSTALK_MIN_FLUX || s.bleed) && touches(s, sa)) paintSource(s, sa, mean, S, c, psf);
+        if ((s.flux >= CROSSTALK_MIN_FLUX || s.bleed) && touches(s, sa)) paintSource(s, sa, K, L.mean, mean, S, c);
       }
     }
   }

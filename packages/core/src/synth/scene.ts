@@ -6,7 +6,7 @@
  */
 import { querySky } from './catalog.js';
 import { bandPhotometry, electronsFromMag } from './photometry.js';
-import { moffatAlpha, moffatAt, moffatTable, stampRadius, stampSum } from './psf.js';
+import { moffatAlpha, moffatAt, stampRadius, stampSum } from './psf.js';
 import { KeyedSequence, streamKey } from './rng.js';
 import type { SynthCcd, CcdWcs, ExposurePlan } from './types.js';
 
@@ -211,7 +211,6 @@ function skySources(ctx: SceneContext, scene: CcdScene, phot: ReturnType<typeof 
     raMax = 360;
   }
   const band = plan.band === 'white' ? 'r' : plan.band;
-  const table = moffatTable();
   const out: PlacedSource[] = [];
   for (const s of querySky(plan.skySeed, { raMin, raMax, decMin, decMax }, plan.band, plan.magLimit)) {
     const [x, y] = wcs.skyToPixel(s.ra, s.dec);
@@ -221,11 +220,11 @@ function skySources(ctx: SceneContext, scene: CcdScene, phot: ReturnType<typeof 
     const sizePx = s.size / pixelScale;
     const alpha = s.kind === 'galaxy' ? Math.sqrt(alphaPsf * alphaPsf + sizePx * sizePx) : alphaPsf;
     const radius = stampRadius(alpha, flux);
-    const sum = stampSum(table, x, y, alpha, radius);
+    const sum = stampSum(x, y, alpha, radius);
     if (sum <= 0) continue;
     const placed: PlacedSource = { id: s.id, kind: s.kind, ra: s.ra, dec: s.dec, x, y, mag, flux, alpha, radius, norm: flux / sum };
     if (plan.effects.saturation && plan.effects.bleed && placed.norm + scene.skyLevel > scene.fullWell) {
-      placed.bleed = bleedBlock(placed, scene, ccd, table);
+      placed.bleed = bleedBlock(placed, scene, ccd);
     }
     out.push(placed);
   }
@@ -239,7 +238,6 @@ function clampTo(v: number, n: number): number {
 /** Test-bench spots: a 5 x 5 grid of bright compact spots, no sky. */
 function spotGrid(ctx: SceneContext, scene: CcdScene): PlacedSource[] {
   const { ccd, plan } = ctx;
-  const table = moffatTable();
   const alpha = moffatAlpha(3);
   const out: PlacedSource[] = [];
   const seq = new KeyedSequence(streamKey('spots', plan.seed, plan.exposureKey, ccd.detector));
@@ -249,10 +247,10 @@ function spotGrid(ctx: SceneContext, scene: CcdScene): PlacedSource[] {
       const y = ((j + 0.5) * ccd.height) / 5 + (seq.next() - 0.5) * 4;
       const flux = 2e5 * Math.max(plan.exptime, 0.1) * scene.illumination(x, y);
       const radius = stampRadius(alpha, flux);
-      const sum = stampSum(table, x, y, alpha, radius);
+      const sum = stampSum(x, y, alpha, radius);
       const [ra, dec] = ctx.wcs.pixelToSky(x, y);
       const p: PlacedSource = { id: `spot${j}${i}`, kind: 'spot', ra, dec, x, y, mag: 0, flux, alpha, radius, norm: flux / sum };
-      if (plan.effects.saturation && plan.effects.bleed && p.norm > scene.fullWell) p.bleed = bleedBlock(p, scene, ccd, table);
+      if (plan.effects.saturation && plan.effects.bleed && p.norm > scene.fullWell) p.bleed = bleedBlock(p, scene, ccd);
       out.push(p);
     }
   }
@@ -267,7 +265,7 @@ let bleedArena = new Float64Array(1 << 16);
  * the column, filling pixels to the full well, alternately on each side, until it is spent. Charge is conserved
  * except where a trail reaches the CCD edge, or the midline on E2V sensors, whose two halves are isolated.
  */
-function bleedBlock(s: PlacedSource, scene: CcdScene, ccd: SynthCcd, table: Float32Array): BleedBlock {
+function bleedBlock(s: PlacedSource, scene: CcdScene, ccd: SynthCcd): BleedBlock {
   const cap = Math.max(1, scene.fullWell - scene.skyLevel);
   const inv = 1 / (s.alpha * s.alpha);
   const r2 = s.radius * s.radius;
@@ -305,7 +303,7 @@ function bleedBlock(s: PlacedSource, scene: CcdScene, ccd: SynthCcd, table: Floa
     for (let py = y0; py <= y1; py++) {
       const dy = py - s.y;
       const d2 = dx * dx + dy * dy;
-      let v = d2 <= r2 ? s.norm * moffatAt(table, d2 * inv) : 0;
+      let v = d2 <= r2 ? s.norm * moffatAt(d2 * inv) : 0;
       if (py < lowLimit || py > highLimit) {
         // The stamp's part across the isolated midline stays where it is, unbled.
         col[py - y0] = v;

@@ -216,6 +216,11 @@ export function readoutAmp(
   const vnl = f32x4.splat(nl);
   const vig = f32x4.splat(invGain);
   const fzero = f32x4.splat(0);
+  const d2: f32 = d * d;
+  const d3: f32 = d2 * d;
+  const d4: f32 = d3 * d;
+  const vpow0 = f32x4(d, d2, d3, d4);
+  const vd4 = f32x4.splat(d4);
   const dataEnd = x0 + w;
   for (let ry = 0; ry < rh; ry++) {
     const orow = out + (<usize>ry * <usize>rw << 2);
@@ -247,10 +252,20 @@ export function readoutAmp(
       e = e - nl * e * e;
       store<i32>(orow + (<usize>(x0 + j) << 2), digitize(rb + e * invGain, sat));
     }
-    let trail: f32 = w > 0 ? d * load<f32>(mrow + (<usize>(w - 1) << 2)) : 0;
-    for (let rx = dataEnd; rx < rw; rx++) {
-      const m = trail;
-      trail = trail * d;
+    // Serial overscan: the last data pixel's charge q trails as q · d^(k+1) into overscan pixel k. The powers run
+    // four lanes at a time, each lane multiplied by d^4 per step.
+    const qLast: f32 = w > 0 ? load<f32>(mrow + (<usize>(w - 1) << 2)) : 0;
+    const vq = f32x4.splat(qLast);
+    let pw = vpow0;
+    let rx = dataEnd;
+    for (; rx + 4 <= rw; rx += 4) {
+      const m = f32x4.mul(vq, pw);
+      pw = f32x4.mul(pw, vd4);
+      const e = f32x4.add(m, f32x4.mul(f32x4.sqrt(f32x4.add(f32x4.mul(vshot, m), vrn2)), v128.load(z + (<usize>rx << 2))));
+      v128.store(orow + (<usize>rx << 2), digitize4(f32x4.add(vrb, f32x4.mul(e, vig)), sat));
+    }
+    for (let l = 0; rx < rw; rx++, l++) {
+      const m: f32 = qLast * (l == 0 ? f32x4.extract_lane(pw, 0) : l == 1 ? f32x4.extract_lane(pw, 1) : f32x4.extract_lane(pw, 2));
       const e: f32 = m + Mathf.sqrt(shot * m + rnE2) * load<f32>(z + (<usize>rx << 2));
       store<i32>(orow + (<usize>rx << 2), digitize(rb + e * invGain, sat));
     }
@@ -311,4 +326,42 @@ export function stampAdd(
       store<f32>(p, load<f32>(p) + scale / (t * t * t * Mathf.sqrt(t)));
     }
   }
+}
+
+/**
+ * The sum of the same stamp's profile over all its pixels (no amp clipping): the normalization that makes a stamp
+ * hold exactly its flux. Rows are summed in float32 lanes, in a fixed order, and accumulated in float64.
+ */
+export function stampSum(sx: f64, sy: f64, radius: f64, inv: f32): f64 {
+  const r2 = radius * radius;
+  const yA = <i32>Math.ceil(sy - radius);
+  const yB = <i32>Math.floor(sy + radius);
+  const vinv = f32x4.splat(inv);
+  const one = f32x4.splat(1);
+  const lanesF = f32x4(0, 1, 2, 3);
+  let total: f64 = 0;
+  for (let cy = yA; cy <= yB; cy++) {
+    const dy = <f64>cy - sy;
+    const hw = Math.sqrt(max<f64>(0, r2 - dy * dy));
+    const xA = <i32>Math.ceil(sx - hw);
+    const xB = <i32>Math.floor(sx + hw);
+    if (xA > xB) continue;
+    const n = xB - xA + 1;
+    const dx0 = <f32>(<f64>xA - sx);
+    const dy2 = <f32>(dy * dy);
+    const vdy2 = f32x4.splat(dy2);
+    let acc = f32x4.splat(0);
+    let m = 0;
+    for (; m + 4 <= n; m += 4) {
+      acc = f32x4.add(acc, moffat4(f32x4.add(f32x4.splat(dx0), f32x4.add(f32x4.splat(<f32>m), lanesF)), vdy2, vinv, one));
+    }
+    let row: f32 = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    for (; m < n; m++) {
+      const dx: f32 = dx0 + <f32>m;
+      const t: f32 = 1 + (dx * dx + dy2) * inv;
+      row += 1 / (t * t * t * Mathf.sqrt(t));
+    }
+    total += <f64>row;
+  }
+  return total;
 }

@@ -76,6 +76,9 @@ describe('synthesis kernels', () => {
         out.push(ws.ints.slice(L.out >> 2, (L.out >> 2) + rw * rh));
       }
       expect(Array.from(out[0]!), `shape ${w}x${h} in ${rw}x${rh}`).toEqual(Array.from(out[1]!));
+      const sums = [wasm, js].map((ws) => ws.kernels.stampSum(10.3 + index * 0.21, -4.7, 2.5 + w / 3, 1 / 3.3));
+      expect(sums[0]).toBe(sums[1]);
+      expect(sums[0]).toBeGreaterThan(1);
       expect(out[0]!.some((v) => v === 60000)).toBe(true);
     }
   });

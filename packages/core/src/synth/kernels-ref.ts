@@ -23,6 +23,7 @@ export interface KernelFunctions {
     mean: number, stride: number, w: number, h: number, ccdX0: number, ccdY0: number, flipX: number, flipY: number,
     sx: number, sy: number, radius: number, inv: number, scale: number,
   ): void;
+  stampSum(sx: number, sy: number, radius: number, inv: number): number;
 }
 
 /** Clamp to [0, sat], then round half to even through 1.5 * 2^23, as the kernels do. */
@@ -86,6 +87,9 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
       views();
       [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu] = [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu].map(f) as typeof bias[];
       const keep = f(1 - d);
+      const d2 = f(d * d);
+      const d3 = f(d2 * d);
+      const pow0 = [d, d2, d3, f(d3 * d)];
       const Z = z >> 2;
       const T = table >> 2;
       for (let ry = 0; ry < rh; ry++) {
@@ -114,10 +118,14 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
           e = f(e - f(f(nl * e) * e));
           I[orow + x0 + j] = digitize(f(rb + f(e * invGain)), sat);
         }
-        let trail = w > 0 ? f(d * F[mrow + w - 1]!) : 0;
-        for (let rx = x0 + w; rx < rw; rx++) {
-          const m = trail;
-          trail = f(trail * d);
+        const qLast = w > 0 ? F[mrow + w - 1]! : 0;
+        const pw = [...pow0];
+        for (let rx = x0 + w, l = 0; rx < rw; rx++, l++) {
+          if (l === 4) {
+            for (let k = 0; k < 4; k++) pw[k] = f(pw[k]! * pow0[3]!);
+            l = 0;
+          }
+          const m = f(qLast * pw[l]!);
           const e = f(m + f(f(Math.sqrt(f(f(shot * m) + rnE2))) * F[Z + rx]!));
           I[orow + rx] = digitize(f(rb + f(e * invGain)), sat);
         }
@@ -150,6 +158,34 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
           F[row + first + m] = f(F[row + first + m]! + f(scale / f(f(f(f(t * t) * t)) * f(Math.sqrt(t)))));
         }
       }
+    },
+
+    stampSum(sx, sy, radius, inv) {
+      inv = f(inv);
+      const r2 = radius * radius;
+      let total = 0;
+      for (let cy = Math.ceil(sy - radius); cy <= Math.floor(sy + radius); cy++) {
+        const dy = cy - sy;
+        const hw = Math.sqrt(Math.max(0, r2 - dy * dy));
+        const xA = Math.ceil(sx - hw);
+        const n = Math.floor(sx + hw) - xA + 1;
+        if (n <= 0) continue;
+        const dx0 = f(xA - sx);
+        const dy2 = f(dy * dy);
+        const profile = (k: number): number => {
+          const dx = f(dx0 + k);
+          const t = f(1 + f(f(f(dx * dx) + dy2) * inv));
+          return f(1 / f(f(f(t * t) * t) * f(Math.sqrt(t))));
+        };
+        // Four float32 lanes over whole groups of four, reduced pairwise, then the tail in order (as the kernel).
+        const acc = [0, 0, 0, 0];
+        let m = 0;
+        for (; m + 4 <= n; m += 4) for (let l = 0; l < 4; l++) acc[l] = f(acc[l]! + profile(m + l));
+        let row = f(f(acc[0]! + acc[1]!) + f(acc[2]! + acc[3]!));
+        for (; m < n; m++) row = f(row + profile(m));
+        total += row;
+      }
+      return total;
     },
   };
 }

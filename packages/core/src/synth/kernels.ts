@@ -175,3 +175,11 @@ export class AmpWorkspace {
     return this.i32;
   }
 }
+
+let threadDefault: AmpWorkspace | null = null;
+
+/** This thread's workspace of the default kind, created on first use (one per worker, reused for every amp). */
+export function threadWorkspace(): AmpWorkspace {
+  threadDefault ??= new AmpWorkspace();
+  return threadDefault;
+}

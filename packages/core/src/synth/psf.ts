@@ -32,27 +32,3 @@ export function stampRadius(alpha: number, flux: number): number {
   const u = Math.max(0, (peak / 0.05) ** (1 / MOFFAT_BETA) - 1);
   return Math.min(Math.max(alpha * Math.sqrt(u), 2 * alpha), 100, alpha * Math.sqrt(U_MAX));
 }
-
-/**
- * Sum of the profile over the stamp's pixel centres (the pixels whose centre lies within `radius`), so that a stamp
- * scaled by flux/sum holds exactly flux. Visits the same chords the painter does.
- */
-export function stampSum(x: number, y: number, alpha: number, radius: number): number {
-  const inv = 1 / (alpha * alpha);
-  const r2 = radius * radius;
-  let sum = 0;
-  const y0 = Math.ceil(y - radius);
-  const y1 = Math.floor(y + radius);
-  for (let py = y0; py <= y1; py++) {
-    const dy = py - y;
-    const hw = Math.sqrt(Math.max(0, r2 - dy * dy));
-    const dy2 = dy * dy;
-    const x1 = Math.floor(x + hw);
-    for (let px = Math.ceil(x - hw); px <= x1; px++) {
-      const dx = px - x;
-      const t = 1 + (dx * dx + dy2) * inv;
-      sum += 1 / (t * t * t * Math.sqrt(t));
-    }
-  }
-  return sum;
-}

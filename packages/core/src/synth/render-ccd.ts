@@ -5,7 +5,7 @@
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry, ccdSkyMapping, pixelScale } from './adapter.js';
 import { type AmpTruth, renderAmp } from './render-amp.js';
-import { AmpWorkspace } from './kernels.js';
+import { threadWorkspace } from './kernels.js';
 import { buildScene, type CcdScene } from './scene.js';
 import type { SynthCcd, ExposurePlan } from './types.js';
 
@@ -33,7 +33,6 @@ interface Prepared {
 
 const cache: Prepared[] = [];
 const CACHE_SIZE = 4;
-let workspace: AmpWorkspace | null = null;
 
 function planKey(plan: ExposurePlan, detector: string): string {
   return `${detector}|${JSON.stringify(plan)}`;
@@ -58,8 +57,8 @@ export function prepareCcd(plan: ExposurePlan, detector: string): { ccd: SynthCc
 /** Pixels of amps `ampIndices` (HDU order, 0-based) into `outputs` (one buffer each, rawWidth × rawHeight). */
 export function renderAmps(plan: ExposurePlan, detector: string, ampIndices: readonly number[], outputs: readonly Int32Array[]): AmpTruth[] {
   const { ccd, scene } = prepareCcd(plan, detector);
-  workspace ??= new AmpWorkspace();
-  return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, workspace!));
+  const workspace = threadWorkspace();
+  return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, workspace));
 }
 
 /** The scene as a JSON-ready truth record. */

@@ -6,7 +6,8 @@
  */
 import { querySky } from './catalog.js';
 import { bandPhotometry, electronsFromMag } from './photometry.js';
-import { moffatAlpha, moffatAt, stampRadius, stampSum } from './psf.js';
+import { threadWorkspace } from './kernels.js';
+import { moffatAlpha, moffatAt, stampRadius } from './psf.js';
 import { KeyedSequence, streamKey } from './rng.js';
 import type { SynthCcd, CcdWcs, ExposurePlan } from './types.js';
 
@@ -255,6 +256,14 @@ function spotGrid(ctx: SceneContext, scene: CcdScene): PlacedSource[] {
     }
   }
   return out;
+}
+
+/**
+ * Sum of the profile over the stamp's pixel centres (those within `radius`, visited along the same chords the
+ * painter uses), so that a stamp scaled by flux/sum holds exactly flux. Runs in the thread's kernels.
+ */
+function stampSum(x: number, y: number, alpha: number, radius: number): number {
+  return threadWorkspace().kernels.stampSum(x, y, radius, 1 / (alpha * alpha));
 }
 
 let bleedCol = new Float64Array(256);

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { sendFile } from './file-send.js';
 import { randomBytes } from 'node:crypto';
 import { DaqError } from './errors.js';
 
@@ -26,6 +27,8 @@ export interface ObjectInfo {
 export interface ObjectReader extends ObjectInfo {
   stream(): Readable;
   bytes(): Promise<Uint8Array>;
+  /** Write the whole object to `out` without a per-chunk allocation, where the store can (files). */
+  writeTo?(out: Writable): Promise<void>;
 }
 
 export interface Store {
@@ -102,7 +105,13 @@ export class FileStore implements Store {
     try {
       const s = await stat(path);
       if (!s.isFile()) return undefined;
-      return { key, size: s.size, stream: () => createReadStream(path, { highWaterMark: 1 << 20 }), bytes: () => readFile(path) };
+      return {
+        key,
+        size: s.size,
+        stream: () => createReadStream(path, { highWaterMark: 1 << 20 }),
+        bytes: () => readFile(path),
+        writeTo: (out) => sendFile(path, s.size, out),
+      };
     } catch {
       return undefined;
     }

@@ -313,11 +313,18 @@ export async function buildServer(emulators: readonly DaqEmulator[], opts: Serve
     const { obsid, detector } = req.params as { obsid: string; detector: string };
     const obj = await findCcd(obsid, detector);
     const name = obj.key.slice(obj.key.lastIndexOf('/') + 1);
-    return reply
-      .header('content-type', 'application/fits')
-      .header('content-length', String(obj.size))
-      .header('content-disposition', `attachment; filename="${name}"`)
-      .send(obj.stream());
+    const headers = { 'content-type': 'application/fits', 'content-length': String(obj.size), 'content-disposition': `attachment; filename="${name}"` };
+    if (!obj.writeTo) return reply.headers(headers).send(obj.stream());
+    // Files go out through recycled buffers, written straight to the socket (see file-send.ts).
+    reply.hijack();
+    reply.raw.writeHead(200, headers);
+    try {
+      await obj.writeTo(reply.raw);
+      reply.raw.end();
+    } catch (e) {
+      req.log.warn({ err: e, key: obj.key }, 'file download ended early');
+      reply.raw.destroy();
+    }
   });
 
   let serverTransaction = 0;

@@ -26,17 +26,11 @@ import { buildTimeline, latencySeries } from '../src/report/timeline.js';
 import { compareWithTruth } from '../src/report/truth.js';
 import type { ManifestFile } from '../src/transfer/manifest.js';
 import type { TransferSummary } from '../src/transfer/summary.js';
+import { mulberry32 } from '../../../test/support/random.js';
 
 /** Seeded standard normal deviates (mulberry32 + Box–Muller). */
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 

@@ -18,18 +18,7 @@ import {
   wcsPixelToSky,
 } from '../src/index.js';
 import { runPython } from './helpers/python.js';
-
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../../test/support/random.js';
 
 /** Angular separation in arcsec (haversine: accurate for tiny angles, unlike acos). */
 function sepArcsec(a: { ra: number; dec: number }, b: { ra: number; dec: number }): number {

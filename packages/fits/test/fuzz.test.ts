@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FitsError, FitsFile, Header, type ImageData, encodeFits, type HduSpec } from '../src/index.js';
 import { firstDifference } from '../../../test/support/tools.js';
-
-function rng(seed: number): () => number {
-  // mulberry32: tiny, seedable, good enough to drive a fuzzer reproducibly.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../../test/support/random.js';
 
 type Maker = (n: number, r: () => number) => ImageData;
 const INT_MAKERS: Maker[] = [

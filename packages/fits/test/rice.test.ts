@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FitsError } from '../src/errors.js';
 import { type RiceBytepix, type RiceInput, type RiceOutput, riceDecode, riceEncode, riceMaxBytes } from '../src/rice.js';
-
-/** mulberry32: a small seeded PRNG so every run tests the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rnd: () => number): number {
-  const u = rnd() || 1e-12;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-}
+import { gaussian, mulberry32 as prng } from '../../../test/support/random.js';
 
 function encode(src: RiceInput, bytepix: RiceBytepix, blockSize = 32, bias = 0): Uint8Array {
   const out = new Uint8Array(riceMaxBytes(src.length, bytepix, blockSize));

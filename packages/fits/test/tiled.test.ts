@@ -7,24 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FitsError } from '../src/errors.js';
 import { type Card, Header, parseHeader } from '../src/header.js';
 import { type IntImageData, compressImageHdu, decompressImageHdu, isCompressedImageHeader } from '../src/tiled.js';
+import { gaussian, mulberry32 as prng } from '../../../test/support/random.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Local FITS helpers (the package's writer/reader are tested elsewhere; these tests build files by hand).
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rnd: () => number): number {
-  const u = rnd() || 1e-12;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
-}
 
 const pad2880 = (n: number): number => Math.ceil(n / 2880) * 2880;
 

@@ -5,7 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { VERSION } from '@daqsim/core';
 import { register as frame } from './commands/frame.js';
 import { register as night } from './commands/night.js';
@@ -15,6 +15,7 @@ import { register as s3 } from './commands/s3.js';
 import { register as transfer } from './commands/transfer.js';
 import { serveCommand } from './commands/serve.js';
 import { register as verify } from './commands/verify.js';
+import { runProgram } from './run-program.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -30,18 +31,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version exit 0; a command's own error() keeps the exit code it chose; any other parse failure
-      // (unknown option, missing or invalid argument) is a usage error.
-      process.exitCode = e.exitCode === 0 ? 0 : e.code === 'commander.error' ? e.exitCode : 2;
-      return;
-    }
-    throw e;
-  }
+  await runProgram(buildProgram(), argv);
 }
 
 function invokedDirectly(): boolean {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { register } from '../src/commands/transfer.js';
-import { runStandalone } from '../src/transfer/standalone.js';
+import { runStandalone } from '../src/run-program.js';
 import { runTransferCli } from '../src/transfer/cli.js';
 import { VirtualClock } from '../src/transfer/clock.js';
 import { TransferError } from '../src/transfer/errors.js';

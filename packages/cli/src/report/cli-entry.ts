@@ -3,6 +3,6 @@
  *   node --conditions=daqsim-source --import tsx packages/cli/src/report/cli-entry.ts report DIR --out report.html
  */
 import { register } from '../commands/report.js';
-import { runStandalone } from '../transfer/standalone.js';
+import { runStandalone } from '../run-program.js';
 
 await runStandalone(register, process.argv);

@@ -4,6 +4,6 @@
  *   node --conditions=daqsim-source --import tsx packages/cli/src/transfer/cli-entry.ts transfer SRC DST --rate 8Mbit
  */
 import { register } from '../commands/transfer.js';
-import { runStandalone } from './standalone.js';
+import { runStandalone } from '../run-program.js';
 
 await runStandalone(register, process.argv);

@@ -3,10 +3,8 @@
  * @daqsim/core's ExposureRenderer plus a manifest.json of the documented shape (the real `night` command is not
  * needed, and the tests do not change when its plans do).
  */
-import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { relative } from 'node:path';
-import { ExposureRenderer, type ExposureInfo, type ImageType, Tai, getCamera, resolveExposure } from '@daqsim/core';
+import { writeFile } from 'node:fs/promises';
+import { ExposureRenderer, type ExposureInfo, type ImageType, Tai, getCamera, manifestEntry } from '@daqsim/core';
 
 export interface NightExposure {
   imageType: ImageType;
@@ -27,10 +25,6 @@ export const DEFAULT_EXPOSURES: NightExposure[] = [
   { imageType: 'FLAT', expTime: 5, filter: 'r_03', at: 20 },
   { imageType: 'OBJECT', expTime: 30, filter: 'r_03', at: 60 },
 ];
-
-export async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
-}
 
 /** Render a night under `root` and write its manifest; returns the manifest object. */
 export async function makeNight(
@@ -53,26 +47,8 @@ export async function makeNight(
         ...(e.filter ? { filter: e.filter } : {}),
         ...(e.imageType === 'OBJECT' ? { pointing: { ra: 53.13, dec: -28.1, rotPA: 0 } } : {}),
       };
-      const exposure = resolveExposure(camera, info);
       const written = await renderer.writeExposure(root, 'comcam', info, { detectors: opts.detectors ?? ['R22_S11'], compress: opts.compress ?? true, synth: { seed } });
-      for (const w of written) {
-        files.push({
-          path: relative(root, w.path),
-          size: (await stat(w.path)).size,
-          sha256: await sha256Of(w.path),
-          obsId: exposure.obsId,
-          dayObs: exposure.dayObs,
-          seqNum: exposure.seqNum,
-          detector: w.detector,
-          imageType: exposure.imageType,
-          band: exposure.filter.band,
-          exptime: exposure.expTime,
-          dateBeg: exposure.start.toIso(),
-          dateEnd: exposure.end.toIso(),
-          fileDate: exposure.fileDate.toIso(),
-          truth: relative(root, w.truthPath),
-        });
-      }
+      for (const w of written) files.push({ ...(await manifestEntry(root, w)) });
     }
   } finally {
     await renderer.close();

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { getCamera } from '../cameras/registry.js';
 import { DaqsimError } from '../errors.js';
 import { checkDayObs, dayObsStart } from '../ids.js';
-import { ExposureRenderer } from '../synth/output.js';
+import { ExposureRenderer, type WrittenFile } from '../synth/output.js';
 import type { Effects } from '../synth/types.js';
 import { VERSION } from '../version.js';
 import { type NightExposure, expandNight } from './expand.js';
@@ -69,6 +69,31 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/**
+ * The manifest record of a file the renderer wrote: its path and truth sidecar relative to `root`, its size and
+ * sha256 (read back from disk: the writer patches checksum cards after the data, so it cannot hash while writing),
+ * and its exposure's identifiers.
+ */
+export async function manifestEntry(root: string, f: WrittenFile): Promise<ManifestFile> {
+  const { size } = await stat(f.path);
+  return {
+    path: relative(root, f.path),
+    size,
+    sha256: await sha256File(f.path),
+    obsId: f.obsId,
+    dayObs: f.dayObs,
+    seqNum: f.seqNum,
+    detector: f.detector,
+    imageType: f.imageType,
+    band: f.band,
+    exptime: f.exptime,
+    dateBeg: f.dateBeg,
+    dateEnd: f.dateEnd,
+    fileDate: f.fileDate,
+    truth: relative(root, f.truthPath),
+  };
+}
+
 /** The day_obs `n` days after `day` (calendar arithmetic, so month and year boundaries roll over). */
 export function addDays(day: number, n: number): number {
   const t = dayObsStart(checkDayObs(day), 0).plus(n * 86400);
@@ -108,25 +133,7 @@ export async function writeNight(root: string, cameraKey: string, plan: NightPla
           compress: opts.compress ?? false,
           synth: { seed, ...(opts.magLimit !== undefined ? { magLimit: opts.magLimit } : {}), ...(opts.effects ? { effects: opts.effects } : {}) },
         });
-        for (const f of files) {
-          const { size } = await stat(f.path);
-          manifest.files.push({
-            path: relative(root, f.path),
-            size,
-            sha256: await sha256File(f.path),
-            obsId: f.obsId,
-            dayObs: f.dayObs,
-            seqNum: f.seqNum,
-            detector: f.detector,
-            imageType: f.imageType,
-            band: f.band,
-            exptime: f.exptime,
-            dateBeg: f.dateBeg,
-            dateEnd: f.dateEnd,
-            fileDate: f.fileDate,
-            truth: relative(root, f.truthPath),
-          });
-        }
+        for (const f of files) manifest.files.push(await manifestEntry(root, f));
         opts.onProgress?.(++done, exposures.length, e);
       }
     };

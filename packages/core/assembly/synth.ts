@@ -55,12 +55,13 @@ function smoothQuad(hk: i32, x: v128, vleft: v128, vstep: v128, vlight: v128, vp
 }
 
 /**
- * Pass A: the smooth expected signal of one amp [e-] (data section, readout order, rows `stride` floats apart).
+ * Pass A: the smooth expected signal of rows [r0, r1) of one amp [e-] (data section, readout order; row r0 at
+ * `mean`, rows `stride` floats apart). Rows are rendered a band at a time so the buffer stays in the core's cache.
  * Per pixel: light · il · (1 + prnu · T8[byte]) + dark, with il = left + dx · step bilinear over the amp.
  * Pixel response takes 8 bits, so one hash serves four pixels (row r uses counters r · ceil(w / 4) + dx / 4).
  */
 export function smoothAmp(
-  mean: usize, stride: i32, w: i32, h: i32, light: f32, i00: f32, i10: f32, i01: f32, i11: f32,
+  mean: usize, stride: i32, w: i32, h: i32, r0: i32, r1: i32, light: f32, i00: f32, i10: f32, i01: f32, i11: f32,
   prnu: f32, dark: f32, t8: usize, k0: u32, k1: u32,
 ): void {
   const quadsPerRow = (w + 3) >> 2;
@@ -75,8 +76,8 @@ export function smoothAmp(
   const twelve = f32x4.splat(12);
   const hm1: f32 = h > 1 ? <f32>(h - 1) : 1;
   const wm1: f32 = w > 1 ? <f32>(w - 1) : 1;
-  for (let ry = 0; ry < h; ry++) {
-    const row = mean + (<usize>ry * <usize>stride << 2);
+  for (let ry = r0; ry < r1; ry++) {
+    const row = mean + (<usize>(ry - r0) * <usize>stride << 2);
     const t: f32 = h > 1 ? <f32>ry / hm1 : 0;
     const left: f32 = i00 + t * (i01 - i00);
     const right: f32 = i10 + t * (i11 - i10);
@@ -195,14 +196,14 @@ function digitize4(v: v128, sat: i32): v128 {
 }
 
 /**
- * Pass C: read the amp out. For data pixels, serial CTI as a two-tap filter m = keep · q + d · q_prev (the row's
+ * Pass C: read out raw rows [r0, r1) of the amp (row r0 of the band at `out`, and at `mean` if it is a data row). For data pixels, serial CTI as a two-tap filter m = keep · q + d · q_prev (the row's
  * pad float before the data is zero), shot + read noise sqrt(shot · max(m, 0) + rnE2) · z, full well, nonlinearity
  * e − nl · e · e, gain, bias with the row's offset, digitization. The serial overscan gets the CTI trail of the
  * last data pixel; prescan and the parallel overscan get bias and read noise only.
  */
 export function readoutAmp(
   out: usize, mean: usize, stride: i32, z: usize, rowOffset: usize, table: usize,
-  rw: i32, rh: i32, w: i32, h: i32, x0: i32, nk0: u32, nk1: u32,
+  rw: i32, w: i32, h: i32, r0: i32, r1: i32, x0: i32, nk0: u32, nk1: u32,
   bias: f32, d: f32, shot: f32, rnE2: f32, fullWell: f32, nl: f32, invGain: f32, rnAdu: f32, sat: i32,
 ): void {
   const vk0 = i32x4.splat(nk0);
@@ -222,8 +223,8 @@ export function readoutAmp(
   const vpow0 = f32x4(d, d2, d3, d4);
   const vd4 = f32x4.splat(d4);
   const dataEnd = x0 + w;
-  for (let ry = 0; ry < rh; ry++) {
-    const orow = out + (<usize>ry * <usize>rw << 2);
+  for (let ry = r0; ry < r1; ry++) {
+    const orow = out + (<usize>(ry - r0) * <usize>rw << 2);
     normalRow(z, rw, <u32>(ry * rw) >>> 1, table, vk0, vk1);
     const rb: f32 = bias + load<f32>(rowOffset + (<usize>ry << 2));
     if (ry >= h) {
@@ -231,7 +232,7 @@ export function readoutAmp(
       continue;
     }
     electronics(orow, z, 0, x0, rb, rnAdu, sat);
-    const mrow = mean + (<usize>ry * <usize>stride << 2);
+    const mrow = mean + (<usize>(ry - r0) * <usize>stride << 2);
     const vrb = f32x4.splat(rb);
     let j = 0;
     for (; j + 4 <= w; j += 4) {
@@ -281,17 +282,21 @@ function moffat4(dx: v128, dy2: v128, inv: v128, scale: v128): v128 {
 }
 
 /**
- * Pass B: add a source's Moffat stamp (β = 3.5) to the part of it that falls on one amp. (sx, sy) and `radius` are
- * in CCD pixels; the amp's data block starts at CCD (ccdX0, ccdY0), and flipX / flipY map it to readout order.
+ * Pass B: add a source's Moffat stamp (β = 3.5) to the part of it that falls on readout rows [r0, r1) of one amp
+ * (row r0 at `mean`). (sx, sy) and `radius` are in CCD pixels; the amp's data block (w × h) starts at CCD
+ * (ccdX0, ccdY0), and flipX / flipY map it to readout order.
  * Only the chord of the stamp's circle is visited on each row. `inv` = 1 / α², `scale` = electrons per unit profile.
  */
 export function stampAdd(
-  mean: usize, stride: i32, w: i32, h: i32, ccdX0: i32, ccdY0: i32, flipX: bool, flipY: bool,
+  mean: usize, stride: i32, w: i32, h: i32, r0: i32, r1: i32, ccdX0: i32, ccdY0: i32, flipX: bool, flipY: bool,
   sx: f64, sy: f64, radius: f64, inv: f32, scale: f32,
 ): void {
   const r2 = radius * radius;
-  const yA = max<i32>(<i32>Math.ceil(sy - radius), ccdY0);
-  const yB = min<i32>(<i32>Math.floor(sy + radius), ccdY0 + h - 1);
+  // CCD rows whose readout row is in [r0, r1).
+  const cyLo = flipY ? ccdY0 + h - r1 : ccdY0 + r0;
+  const cyHi = flipY ? ccdY0 + h - 1 - r0 : ccdY0 + r1 - 1;
+  const yA = max<i32>(<i32>Math.ceil(sy - radius), cyLo);
+  const yB = min<i32>(<i32>Math.floor(sy + radius), cyHi);
   const vinv = f32x4.splat(inv);
   const vscale = f32x4.splat(scale);
   const lanesF = f32x4(0, 1, 2, 3);
@@ -306,7 +311,7 @@ export function stampAdd(
     const dy2 = <f32>(dy * dy);
     const vdy2 = f32x4.splat(dy2);
     const ly = cy - ccdY0;
-    const row = mean + (<usize>((flipY ? h - 1 - ly : ly) * stride) << 2);
+    const row = mean + (<usize>(((flipY ? h - 1 - ly : ly) - r0) * stride) << 2);
     const lx0 = xA - ccdX0;
     // Memory is visited in ascending order; with flipX the first address holds the stamp's last pixel (k = n - 1).
     const first = flipX ? w - 1 - lx0 - (n - 1) : lx0;

@@ -10,17 +10,17 @@ const f = Math.fround;
 
 export interface KernelFunctions {
   smoothAmp(
-    mean: number, stride: number, w: number, h: number, light: number, i00: number, i10: number, i01: number, i11: number,
+    mean: number, stride: number, w: number, h: number, r0: number, r1: number, light: number, i00: number, i10: number, i01: number, i11: number,
     prnu: number, dark: number, t8: number, k0: number, k1: number,
   ): void;
   fringeAmp(mean: number, stride: number, w: number, h: number, cosCol: number, sinCol: number, rcRow: number, rsRow: number, a: number): void;
   readoutAmp(
     out: number, mean: number, stride: number, z: number, rowOffset: number, table: number,
-    rw: number, rh: number, w: number, h: number, x0: number, nk0: number, nk1: number,
+    rw: number, w: number, h: number, r0: number, r1: number, x0: number, nk0: number, nk1: number,
     bias: number, d: number, shot: number, rnE2: number, fullWell: number, nl: number, invGain: number, rnAdu: number, sat: number,
   ): void;
   stampAdd(
-    mean: number, stride: number, w: number, h: number, ccdX0: number, ccdY0: number, flipX: number, flipY: number,
+    mean: number, stride: number, w: number, h: number, r0: number, r1: number, ccdX0: number, ccdY0: number, flipX: number, flipY: number,
     sx: number, sy: number, radius: number, inv: number, scale: number,
   ): void;
   stampSum(sx: number, sy: number, radius: number, inv: number): number;
@@ -47,14 +47,14 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
     }
   };
   return {
-    smoothAmp(mean, stride, w, h, light, i00, i10, i01, i11, prnu, dark, t8, k0, k1) {
+    smoothAmp(mean, stride, w, h, r0, r1, light, i00, i10, i01, i11, prnu, dark, t8, k0, k1) {
       views();
       [light, i00, i10, i01, i11, prnu, dark] = [light, i00, i10, i01, i11, prnu, dark].map(f) as typeof light[];
       const quadsPerRow = (w + 3) >> 2;
       const hm1 = h > 1 ? h - 1 : 1;
       const wm1 = w > 1 ? w - 1 : 1;
-      for (let ry = 0; ry < h; ry++) {
-        const row = (mean >> 2) + ry * stride;
+      for (let ry = r0; ry < r1; ry++) {
+        const row = (mean >> 2) + (ry - r0) * stride;
         const t = h > 1 ? f(ry / hm1) : 0;
         const left = f(i00 + f(t * f(i01 - i00)));
         const right = f(i10 + f(t * f(i11 - i10)));
@@ -83,7 +83,7 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
       }
     },
 
-    readoutAmp(out, mean, stride, z, rowOffset, table, rw, rh, w, h, x0, nk0, nk1, bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat) {
+    readoutAmp(out, mean, stride, z, rowOffset, table, rw, w, h, r0, r1, x0, nk0, nk1, bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat) {
       views();
       [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu] = [bias, d, shot, rnE2, fullWell, nl, invGain, rnAdu].map(f) as typeof bias[];
       const keep = f(1 - d);
@@ -92,8 +92,8 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
       const pow0 = [d, d2, d3, f(d3 * d)];
       const Z = z >> 2;
       const T = table >> 2;
-      for (let ry = 0; ry < rh; ry++) {
-        const orow = (out >> 2) + ry * rw;
+      for (let ry = r0; ry < r1; ry++) {
+        const orow = (out >> 2) + (ry - r0) * rw;
         const c0 = (ry * rw) >>> 1;
         for (let rx = 0; rx < rw; rx += 2) {
           const hk = hash32(nk0 | 0, nk1 | 0, c0 + (rx >> 1));
@@ -109,7 +109,7 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
           continue;
         }
         noiseOnly(0, x0);
-        const mrow = (mean >> 2) + ry * stride;
+        const mrow = (mean >> 2) + (ry - r0) * stride;
         for (let j = 0; j < w; j++) {
           const m = f(f(keep * F[mrow + j]!) + f(d * F[mrow + j - 1]!));
           const sigma = f(Math.sqrt(f(f(shot * (m < 0 ? 0 : m)) + rnE2)));
@@ -132,13 +132,13 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
       }
     },
 
-    stampAdd(mean, stride, w, h, ccdX0, ccdY0, flipX, flipY, sx, sy, radius, inv, scale) {
+    stampAdd(mean, stride, w, h, r0, r1, ccdX0, ccdY0, flipX, flipY, sx, sy, radius, inv, scale) {
       views();
       inv = f(inv);
       scale = f(scale);
       const r2 = radius * radius;
-      const yA = Math.max(Math.ceil(sy - radius), ccdY0);
-      const yB = Math.min(Math.floor(sy + radius), ccdY0 + h - 1);
+      const yA = Math.max(Math.ceil(sy - radius), flipY ? ccdY0 + h - r1 : ccdY0 + r0);
+      const yB = Math.min(Math.floor(sy + radius), flipY ? ccdY0 + h - 1 - r0 : ccdY0 + r1 - 1);
       for (let cy = yA; cy <= yB; cy++) {
         const dy = cy - sy;
         const hw = Math.sqrt(Math.max(0, r2 - dy * dy));
@@ -149,7 +149,7 @@ export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
         const dx0 = f(xA - sx);
         const dy2 = f(dy * dy);
         const ly = cy - ccdY0;
-        const row = (mean >> 2) + (flipY ? h - 1 - ly : ly) * stride;
+        const row = (mean >> 2) + ((flipY ? h - 1 - ly : ly) - r0) * stride;
         const lx0 = xA - ccdX0;
         const first = flipX ? w - 1 - lx0 - (n - 1) : lx0;
         for (let m = 0; m < n; m++) {

@@ -4,9 +4,9 @@
  * (kernels-ref.ts): the two give identical bits, so which one ran never shows in a file.
  *
  * Layout (byte offsets, 16-aligned): the 65536-entry normal table, the 256-entry pixel-response table, then per amp
- * shape: the expected-signal buffer (rows `stride` = width + 4 floats apart, the 4 floats before each row kept at
- * zero so serial CTI sees no charge ahead of the first pixel), one row of normal deviates, the per-row bias offsets,
- * the fringe columns and rows, and the raw output.
+ * shape: the expected-signal buffer for one band of rows (rows `stride` = width + 4 floats apart, the 4 floats before
+ * each row kept at zero so serial CTI sees no charge ahead of the first pixel), one row of normal deviates, the
+ * per-row bias offsets, the fringe columns and rows, and the band's raw output rows.
  */
 import { readFileSync } from 'node:fs';
 import { type KernelFunctions, referenceKernels } from './kernels-ref.js';
@@ -59,8 +59,10 @@ export interface AmpLayout {
   rawWidth: number;
   rawHeight: number;
   waves: number;
+  /** Rows the signal and output buffers hold: an amp is rendered a band of rows at a time. */
+  band: number;
   stride: number;
-  /** First data float of row 0 (after its zero pad). */
+  /** First data float of the band's row 0 (after its zero pad). */
   mean: number;
   z: number;
   rowOffset: number;
@@ -72,7 +74,7 @@ export interface AmpLayout {
   end: number;
 }
 
-function layoutFor(width: number, height: number, rawWidth: number, rawHeight: number, waves: number): AmpLayout {
+function layoutFor(width: number, height: number, rawWidth: number, rawHeight: number, waves: number, band: number): AmpLayout {
   const stride = width + 4;
   let p = SHAPES_PTR;
   const take = (bytes: number): number => {
@@ -80,7 +82,7 @@ function layoutFor(width: number, height: number, rawWidth: number, rawHeight: n
     p = align(p + bytes);
     return at;
   };
-  const mean = take((height * stride + 8) * 4) + 16;
+  const mean = take((band * stride + 8) * 4) + 16;
   const z = take((rawWidth + 8) * 4);
   const rowOffset = take(rawHeight * 4);
   const cosCol: number[] = [];
@@ -93,8 +95,8 @@ function layoutFor(width: number, height: number, rawWidth: number, rawHeight: n
     rcRow.push(take(height * 4));
     rsRow.push(take(height * 4));
   }
-  const out = take(rawWidth * rawHeight * 4);
-  return { width, height, rawWidth, rawHeight, waves, stride, mean, z, rowOffset, cosCol, sinCol, rcRow, rsRow, out, end: p };
+  const out = take(rawWidth * band * 4);
+  return { width, height, rawWidth, rawHeight, waves, band, stride, mean, z, rowOffset, cosCol, sinCol, rcRow, rsRow, out, end: p };
 }
 
 /** One thread's rendering memory and kernels; reused across amps, grown when a larger amp comes. */
@@ -153,11 +155,16 @@ export class AmpWorkspace {
     }
   }
 
-  /** The layout for an amp shape, growing the memory if needed; views taken before this call may be stale. */
-  layout(width: number, height: number, rawWidth: number, rawHeight: number, waves: number): AmpLayout {
+  /**
+   * The layout for an amp shape rendered `band` rows at a time (default: the whole amp at once), growing the memory
+   * if needed; views taken before this call may be stale.
+   */
+  layout(width: number, height: number, rawWidth: number, rawHeight: number, waves: number, band = rawHeight): AmpLayout {
     const c = this.layoutCache;
-    if (c && c.width === width && c.height === height && c.rawWidth === rawWidth && c.rawHeight === rawHeight && c.waves === waves) return c;
-    const l = layoutFor(width, height, rawWidth, rawHeight, waves);
+    if (c && c.width === width && c.height === height && c.rawWidth === rawWidth && c.rawHeight === rawHeight && c.waves === waves && c.band === band) {
+      return c;
+    }
+    const l = layoutFor(width, height, rawWidth, rawHeight, waves, band);
     this.grow(l.end);
     this.layoutCache = l;
     return l;

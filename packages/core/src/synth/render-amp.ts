@@ -50,48 +50,171 @@ export function crosstalkCoefficient(ccd: SynthCcd, victim: number, source: numb
   return Math.abs(v.ccdX0 - s.ccdX0) === v.dataWidth ? (ccd.vendor === 'E2V' ? 1.9e-4 : 2.0e-4) : 0;
 }
 
-function ccdBox(a: SynthAmp): { x0: number; x1: number; y0: number; y1: number } {
-  return { x0: a.ccdX0, x1: a.ccdX0 + a.dataWidth - 1, y0: a.ccdY0, y1: a.ccdY0 + a.dataHeight - 1 };
+/** Rows per band: passes A, B and C run a band at a time, so the band's signal (~130 kB) stays in the core's cache. */
+export const BAND_ROWS = 64;
+
+/** A source to paint on an amp, and the readout rows [lo, hi] of the amp it reaches (in the amp it is mapped by). */
+interface Paint {
+  s: PlacedSource;
+  mapAmp: SynthAmp;
+  factor: number;
+  lo: number;
+  hi: number;
+}
+
+/** Readout rows of `a` covered by CCD rows [yA, yB], or null. */
+function readoutRows(a: SynthAmp, yA: number, yB: number): [number, number] | null {
+  const lA = Math.max(yA, a.ccdY0) - a.ccdY0;
+  const lB = Math.min(yB, a.ccdY0 + a.dataHeight - 1) - a.ccdY0;
+  if (lA > lB) return null;
+  return a.flipY ? [a.dataHeight - 1 - lB, a.dataHeight - 1 - lA] : [lA, lB];
+}
+
+/** Whether source `s` reaches amp `a`, and on which of its readout rows. */
+function reach(s: PlacedSource, a: SynthAmp): [number, number] | null {
+  const x0 = a.ccdX0;
+  const x1 = a.ccdX0 + a.dataWidth - 1;
+  if (!s.bleed) {
+    if (s.x + s.radius < x0 || s.x - s.radius > x1) return null;
+    return readoutRows(a, Math.ceil(s.y - s.radius), Math.floor(s.y + s.radius));
+  }
+  let yA = Infinity;
+  let yB = -Infinity;
+  for (const c of s.bleed.columns) {
+    if (c.x < x0 || c.x > x1) continue;
+    yA = Math.min(yA, c.y0);
+    yB = Math.max(yB, c.y0 + c.values.length - 1);
+  }
+  return yA <= yB ? readoutRows(a, yA, yB) : null;
+}
+
+/** Each amp's own sources (in scene order) with the readout rows they reach; built once per scene. */
+const ownPaints = new WeakMap<CcdScene, Paint[][]>();
+
+function ownPaintsOf(ccd: SynthCcd, scene: CcdScene): Paint[][] {
+  const hit = ownPaints.get(scene);
+  if (hit) return hit;
+  const amps = ccd.amps;
+  const lists: Paint[][] = amps.map(() => []);
+  // Amps tile the CCD in a grid: find a source's candidate amps from its box instead of testing all of them.
+  const W = amps[0]!.dataWidth;
+  const H = amps[0]!.dataHeight;
+  const regular = amps.every((a) => a.dataWidth === W && a.dataHeight === H && a.ccdX0 % W === 0 && a.ccdY0 % H === 0);
+  const grid = new Map<number, number>();
+  if (regular) amps.forEach((a, i) => grid.set((a.ccdY0 / H) * 65536 + a.ccdX0 / W, i));
+  for (const s of scene.sources) {
+    let candidates: Iterable<number>;
+    if (!regular || s.bleed) {
+      candidates = amps.keys();
+    } else {
+      const found: number[] = [];
+      for (let gy = Math.floor((s.y - s.radius) / H); gy <= Math.floor((s.y + s.radius) / H); gy++) {
+        for (let gx = Math.floor((s.x - s.radius) / W); gx <= Math.floor((s.x + s.radius) / W); gx++) {
+          const i = grid.get(gy * 65536 + gx);
+          if (i !== undefined) found.push(i);
+        }
+      }
+      candidates = found.sort((p, q) => p - q);
+    }
+    for (const i of candidates) {
+      const r = reach(s, amps[i]!);
+      if (r) lists[i]!.push({ s, mapAmp: amps[i]!, factor: 1, lo: r[0], hi: r[1] });
+    }
+  }
+  ownPaints.set(scene, lists);
+  return lists;
 }
 
 /**
- * Add `factor` × a source's electrons into the data-section buffer (`target` in JavaScript, at byte offset `ptr`
- * for the kernels), for the part of the source that falls on `mapAmp`, placed at the readout position it has in
- * `mapAmp`. For the amp's own sources mapAmp is the amp itself; for crosstalk it is the source amp, so the ghost
- * lands at the same readout position.
+ * What pass B paints on amp `victim`, in the order it is painted (the order of additions into a pixel fixes its
+ * float32 rounding): its own sources, then crosstalk ghosts of bright sources on its neighbours, each ghost at the
+ * readout position it has in its own amp. Filtered by row for each band.
  */
-function paintSource(s: PlacedSource, mapAmp: SynthAmp, K: KernelFunctions, ptr: number, target: Float32Array, width: number, factor: number): void {
+function paintsFor(ccd: SynthCcd, scene: CcdScene, victim: number, crosstalk: boolean): Paint[] {
+  const own = ownPaintsOf(ccd, scene);
+  const amp = ccd.amps[victim]!;
+  if (!crosstalk) return own[victim]!;
+  const out = own[victim]!.slice();
+  for (let src = 0; src < ccd.amps.length; src++) {
+    const c = crosstalkCoefficient(ccd, victim, src);
+    const sa = ccd.amps[src]!;
+    if (c === 0 || sa.dataWidth !== amp.dataWidth || sa.dataHeight !== amp.dataHeight) continue;
+    for (const p of own[src]!) {
+      if (p.s.flux >= CROSSTALK_MIN_FLUX || p.s.bleed) out.push({ ...p, factor: c });
+    }
+  }
+  return out;
+}
+
+/**
+ * Add `factor` × a source's electrons on readout rows [r0, r1) into the band buffer (`target` in JavaScript, at byte
+ * offset `ptr` for the kernels, row r0 first), for the part of the source that falls on `mapAmp`, placed at the
+ * readout position it has in `mapAmp`.
+ */
+function paintSource(p: Paint, K: KernelFunctions, ptr: number, target: Float32Array, width: number, r0: number, r1: number): void {
+  const { s, mapAmp, factor } = p;
   const dw = mapAmp.dataWidth;
   const dh = mapAmp.dataHeight;
   if (!s.bleed) {
-    K.stampAdd(ptr, width, dw, dh, mapAmp.ccdX0, mapAmp.ccdY0, mapAmp.flipX ? 1 : 0, mapAmp.flipY ? 1 : 0, s.x, s.y, s.radius,
+    K.stampAdd(ptr, width, dw, dh, r0, r1, mapAmp.ccdX0, mapAmp.ccdY0, mapAmp.flipX ? 1 : 0, mapAmp.flipY ? 1 : 0, s.x, s.y, s.radius,
       1 / (s.alpha * s.alpha), s.norm * factor);
     return;
   }
-  const box = ccdBox(mapAmp);
+  const x1 = mapAmp.ccdX0 + dw - 1;
+  // CCD rows of the band.
+  const yLo = mapAmp.flipY ? mapAmp.ccdY0 + dh - r1 : mapAmp.ccdY0 + r0;
+  const yHi = mapAmp.flipY ? mapAmp.ccdY0 + dh - 1 - r0 : mapAmp.ccdY0 + r1 - 1;
   for (const col of s.bleed.columns) {
-    if (col.x < box.x0 || col.x > box.x1) continue;
+    if (col.x < mapAmp.ccdX0 || col.x > x1) continue;
     const lx = col.x - mapAmp.ccdX0;
     const dx = mapAmp.flipX ? dw - 1 - lx : lx;
-    const yA = Math.max(col.y0, box.y0);
-    const yB = Math.min(col.y0 + col.values.length - 1, box.y1);
+    const yA = Math.max(col.y0, yLo);
+    const yB = Math.min(col.y0 + col.values.length - 1, yHi);
     for (let cy = yA; cy <= yB; cy++) {
       const ly = cy - mapAmp.ccdY0;
-      const ry = mapAmp.flipY ? dh - 1 - ly : ly;
-      target[ry * width + dx] = target[ry * width + dx]! + factor * col.values[cy - col.y0]!;
+      const i = ((mapAmp.flipY ? dh - 1 - ly : ly) - r0) * width + dx;
+      target[i] = target[i]! + factor * col.values[cy - col.y0]!;
     }
   }
 }
 
-function touches(s: PlacedSource, a: SynthAmp): boolean {
-  const b = ccdBox(a);
-  if (s.bleed) {
-    return s.bleed.columns.some((c) => c.x >= b.x0 && c.x <= b.x1 && c.y0 <= b.y1 && c.y0 + c.values.length - 1 >= b.y0);
-  }
-  return s.x + s.radius >= b.x0 && s.x - s.radius <= b.x1 && s.y + s.radius >= b.y0 && s.y - s.radius <= b.y1;
+/** One pixel's edit by a defect, hot pixel or cosmic ray: add `value` electrons, or scale the light by it. */
+interface PointEdit {
+  ry: number;
+  dx: number;
+  value: number;
+  scale: boolean;
 }
 
-/** Render amp `ampIndex` of `ccd` into `out` (rawWidth × rawHeight, readout order). */
+/**
+ * The amp's defect, hot-pixel and cosmic-ray edits in readout coordinates, in that order, then stably sorted by row:
+ * edits of one pixel keep their order (which fixes its float32 rounding) and a band takes a run of the list.
+ */
+function pointEdits(amp: SynthAmp, scene: CcdScene): PointEdit[] {
+  const out: PointEdit[] = [];
+  const W = amp.dataWidth;
+  const H = amp.dataHeight;
+  const add = (x: number, y: number, value: number, scale: boolean): void => {
+    const lx = x - amp.ccdX0;
+    const ly = y - amp.ccdY0;
+    if (lx < 0 || lx >= W || ly < 0 || ly >= H) return;
+    out.push({ ry: amp.flipY ? H - 1 - ly : ly, dx: amp.flipX ? W - 1 - lx : lx, value, scale });
+  };
+  for (const col of scene.defects.columns) {
+    if (col.x < amp.ccdX0 || col.x >= amp.ccdX0 + W) continue;
+    for (let y = Math.max(col.y0, amp.ccdY0); y <= Math.min(col.y1, amp.ccdY0 + H - 1); y++) {
+      add(col.x, y, col.kind === 'dark' ? col.value : col.value * scene.darkTime, col.kind === 'dark');
+    }
+  }
+  for (const p of scene.defects.hotPixels) add(p.x, p.y, p.rate * scene.darkTime, false);
+  for (const cr of scene.cosmicRays) for (let k = 0; k < cr.xs.length; k++) add(cr.xs[k]!, cr.ys[k]!, cr.electrons[k]!, false);
+  return out.sort((a, b) => a.ry - b.ry);
+}
+
+/**
+ * Render amp `ampIndex` of `ccd` into `out` (rawWidth × rawHeight, readout order). `bandRows` only changes how the
+ * work is cut (tests render with odd bands to show the pixels do not depend on it).
+ */
 export function renderAmp(
   plan: ExposurePlan,
   ccd: SynthCcd,
@@ -99,6 +222,7 @@ export function renderAmp(
   ampIndex: number,
   out: Int32Array,
   ws: AmpWorkspace = new AmpWorkspace(),
+  bandRows = BAND_ROWS,
 ): AmpTruth {
   const amp = ccd.amps[ampIndex]!;
   const fx = plan.effects;
@@ -108,13 +232,13 @@ export function renderAmp(
   const RH = amp.rawHeight;
   if (out.length < RW * RH) throw new RangeError(`output buffer holds ${out.length} pixels, the amp needs ${RW * RH}`);
   const waves = scene.fringeAmplitude > 0 && scene.skyLevel > 0 ? scene.fringes.length : 0;
-  const L = ws.layout(W, H, RW, RH, waves);
+  const L = ws.layout(W, H, RW, RH, waves, Math.max(1, Math.min(bandRows, RH)));
   const K = ws.kernels;
   const F = ws.floats;
   const S = L.stride;
   const m0 = L.mean >> 2;
-  // The expected signal, data section in readout order, rows S floats apart.
-  const mean = F.subarray(m0, m0 + H * S);
+  // The expected signal of one band of rows, data section in readout order, rows S floats apart.
+  const mean = F.subarray(m0, m0 + L.band * S);
   const T = normalTable();
 
   const prnuKey = streamKey('prnu', plan.instrumentSeed, plan.camera, ccd.detector, amp.name);
@@ -123,19 +247,15 @@ export function renderAmp(
   const biasKey = streamKey('bias', plan.seed, plan.exposureKey, plan.camera, ccd.detector, amp.name);
   const phaseKey = streamKey('biasphase', plan.instrumentSeed, plan.camera, ccd.detector, amp.name);
 
-  // ---- Pass A: smooth expected signal [e-].
+  // ---- Pass A inputs: smooth expected signal [e-].
   const light = scene.skyLevel + scene.lampLevel;
   const dark = scene.darkRate * scene.darkTime;
   // Illumination is bilinear across the amp from its four corners: continuous across amp edges, cheap per pixel.
   const cx = (dx: number): number => amp.ccdX0 + (amp.flipX ? W - 1 - dx : dx);
   const cy = (ry: number): number => amp.ccdY0 + (amp.flipY ? H - 1 - ry : ry);
-  for (let ry = 0; ry < H; ry++) F.fill(0, m0 + ry * S - 4, m0 + ry * S);
-  if (light === 0) {
-    for (let ry = 0; ry < H; ry++) mean.fill(dark, ry * S, ry * S + W);
-  } else {
-    const il = (dx: number, ry: number): number => scene.illumination(cx(dx), cy(ry));
-    K.smoothAmp(L.mean, S, W, H, light, il(0, 0), il(W - 1, 0), il(0, H - 1), il(W - 1, H - 1), scene.prnu, dark, ws.table8Ptr, prnuKey.k0, prnuKey.k1);
-  }
+  const il = (dx: number, ry: number): number => scene.illumination(cx(dx), cy(ry));
+  const corners = light === 0 ? [0, 0, 0, 0] : [il(0, 0), il(W - 1, 0), il(0, H - 1), il(W - 1, H - 1)];
+  for (let r = 0; r < L.band; r++) F.fill(0, m0 + r * S - 4, m0 + r * S);
   const amplitude = scene.fringeAmplitude * scene.skyLevel;
   for (let k = 0; k < waves; k++) {
     const w = scene.fringes[k]!;
@@ -151,52 +271,13 @@ export function renderAmp(
       F[rc + ry] = Math.cos(w.ky * cy(ry) + w.phase);
       F[rs + ry] = Math.sin(w.ky * cy(ry) + w.phase);
     }
-    K.fringeAmp(L.mean, S, W, H, L.cosCol[k]!, L.sinCol[k]!, L.rcRow[k]!, L.rsRow[k]!, amplitude / waves);
   }
 
-  // ---- Pass B: sparse additions.
-  for (const s of scene.sources) if (touches(s, amp)) paintSource(s, amp, K, L.mean, mean, S, 1);
-  if (fx.crosstalk) {
-    for (let src = 0; src < ccd.amps.length; src++) {
-      const c = crosstalkCoefficient(ccd, ampIndex, src);
-      const sa = ccd.amps[src]!;
-      if (c === 0 || sa.dataWidth !== W || sa.dataHeight !== H) continue;
-      for (const s of scene.sources) {
-        if ((s.flux >= CROSSTALK_MIN_FLUX || s.bleed) && touches(s, sa)) paintSource(s, sa, K, L.mean, mean, S, c);
-      }
-    }
-  }
-  const box = ccdBox(amp);
-  const toIndex = (x: number, y: number): number => {
-    const lx = x - amp.ccdX0;
-    const ly = y - amp.ccdY0;
-    return (amp.flipY ? H - 1 - ly : ly) * S + (amp.flipX ? W - 1 - lx : lx);
-  };
-  for (const col of scene.defects.columns) {
-    if (col.x < box.x0 || col.x > box.x1) continue;
-    for (let y = Math.max(col.y0, box.y0); y <= Math.min(col.y1, box.y1); y++) {
-      const i = toIndex(col.x, y);
-      mean[i] = col.kind === 'dark' ? (mean[i]! - dark) * col.value + dark : mean[i]! + col.value * scene.darkTime;
-    }
-  }
-  for (const p of scene.defects.hotPixels) {
-    if (p.x >= box.x0 && p.x <= box.x1 && p.y >= box.y0 && p.y <= box.y1) {
-      const i = toIndex(p.x, p.y);
-      mean[i] = mean[i]! + p.rate * scene.darkTime;
-    }
-  }
-  for (const cr of scene.cosmicRays) {
-    for (let k = 0; k < cr.xs.length; k++) {
-      const x = cr.xs[k]!;
-      const y = cr.ys[k]!;
-      if (x >= box.x0 && x <= box.x1 && y >= box.y0 && y <= box.y1) {
-        const i = toIndex(x, y);
-        mean[i] = mean[i]! + cr.electrons[k]!;
-      }
-    }
-  }
+  // ---- Pass B inputs: sparse additions, with the readout rows each reaches.
+  const paints = paintsFor(ccd, scene, ampIndex, fx.crosstalk);
+  const points = pointEdits(amp, scene);
 
-  // ---- Pass C: readout.
+  // ---- Pass C inputs: readout.
   const gain = amp.gain;
   const invGain = 1 / gain;
   const rnE = fx.readNoise ? amp.readNoise : 0;
@@ -215,9 +296,35 @@ export function renderAmp(
   const rowSigma = fx.rowNoise ? ROW_NOISE_ADU : 0;
   const ro = L.rowOffset >> 2;
   for (let ry = 0; ry < RH; ry++) F[ro + ry] = rowSigma * T[hash32(rowKey.k0, rowKey.k1, ry) & 0xffff]!;
-  K.readoutAmp(L.out, L.mean, S, L.z, L.rowOffset, ws.tablePtr, RW, RH, W, H, amp.dataX0, noiseKey.k0, noiseKey.k1,
-    biasLevel, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat);
-  out.set(ws.ints.subarray(L.out >> 2, (L.out >> 2) + RW * RH));
+
+  const outInts = ws.ints;
+  let next = 0;
+  for (let r0 = 0; r0 < RH; r0 += L.band) {
+    const r1 = Math.min(r0 + L.band, RH);
+    const d1 = Math.min(r1, H);
+    if (r0 < H) {
+      // Pass A.
+      if (light === 0) {
+        for (let ry = r0; ry < d1; ry++) mean.fill(dark, (ry - r0) * S, (ry - r0) * S + W);
+      } else {
+        K.smoothAmp(L.mean, S, W, H, r0, d1, light, corners[0]!, corners[1]!, corners[2]!, corners[3]!, scene.prnu, dark, ws.table8Ptr, prnuKey.k0, prnuKey.k1);
+      }
+      for (let k = 0; k < waves; k++) {
+        K.fringeAmp(L.mean, S, W, d1 - r0, L.cosCol[k]!, L.sinCol[k]!, L.rcRow[k]! + 4 * r0, L.rsRow[k]! + 4 * r0, amplitude / waves);
+      }
+      // Pass B, in a fixed order per pixel: sources and ghosts, defects, hot pixels, cosmic rays.
+      for (const p of paints) if (p.hi >= r0 && p.lo < d1) paintSource(p, K, L.mean, mean, S, r0, d1);
+      for (; next < points.length && points[next]!.ry < d1; next++) {
+        const e = points[next]!;
+        const i = (e.ry - r0) * S + e.dx;
+        mean[i] = e.scale ? (mean[i]! - dark) * e.value + dark : mean[i]! + e.value;
+      }
+    }
+    // Pass C.
+    K.readoutAmp(L.out, L.mean, S, L.z, L.rowOffset, ws.tablePtr, RW, W, H, r0, r1, amp.dataX0, noiseKey.k0, noiseKey.k1,
+      biasLevel, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat);
+    out.set(outInts.subarray(L.out >> 2, (L.out >> 2) + (r1 - r0) * RW), r0 * RW);
+  }
 
   return {
     name: amp.name,

@@ -13,7 +13,7 @@ import type { Card } from '@daqsim/fits';
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry } from './adapter.js';
 import type { AmpTruth } from './render-amp.js';
-import { renderAmps, sceneTruth, type SceneTruth, prepareCcd } from './render-ccd.js';
+import { type PackedSceneTruth, renderAmps, sceneTruth, type SceneTruth, prepareCcd, unpackSceneTruth } from './render-ccd.js';
 import type { ExposurePlan } from './types.js';
 
 export interface WorkerRequest {
@@ -42,7 +42,7 @@ export interface WorkerReply {
   id: number;
   compressed?: CompressedAmp[];
   truth?: AmpTruth[];
-  scene?: SceneTruth;
+  scene?: PackedSceneTruth;
   error?: string;
 }
 
@@ -244,7 +244,7 @@ export class SynthesisPool {
       detector,
       amps,
       shape: [w, h],
-      truth: { amps: replies.flatMap((r) => r.truth ?? []), scene: replies[0]!.scene! },
+      truth: lazyTruth(replies.flatMap((r) => r.truth ?? []), replies[0]!.scene!),
       ...(opts.compress ? { compressed: replies.flatMap((r) => r.compressed ?? []) } : {}),
       buffer,
     };
@@ -255,6 +255,18 @@ export class SynthesisPool {
     for (const job of this.queue.splice(0)) job.reject(new Error('the synthesis pool was closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
+}
+
+/** A truth record whose scene sources become objects when first read (most renders never read them). */
+function lazyTruth(amps: AmpTruth[], packed: PackedSceneTruth): RenderedCcd['truth'] {
+  let scene: SceneTruth | null = null;
+  return {
+    amps,
+    get scene(): SceneTruth {
+      scene ??= unpackSceneTruth(packed);
+      return scene;
+    },
+  };
 }
 
 /** Render a CCD in the calling thread (no workers): the reference the pool must equal bit for bit. */

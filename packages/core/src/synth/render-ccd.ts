@@ -61,9 +61,34 @@ export function renderAmps(plan: ExposurePlan, detector: string, ampIndices: rea
   return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, workspace));
 }
 
-/** The scene as a JSON-ready truth record. */
-export function sceneTruth(plan: ExposurePlan, detector: string): SceneTruth {
+/**
+ * The scene's truth with its sources packed into one Float64Array and two strings: what a worker sends back.
+ * A few thousand source objects cost ~12 ms per CCD to build, clone and rebuild across threads; packed they
+ * cost a copy, and the objects are made only if someone reads them (unpackSceneTruth).
+ */
+export interface PackedSceneTruth extends Omit<SceneTruth, 'sources'> {
+  sources: { ids: string; kinds: string; numbers: Float64Array };
+}
+
+/** Numbers per packed source: ra, dec, x, y, mag, flux, saturated (0/1), bledOff. */
+const PACKED = 8;
+
+/** The scene as a packed truth record (see PackedSceneTruth). */
+export function packedSceneTruth(plan: ExposurePlan, detector: string): PackedSceneTruth {
   const { ccd, scene } = prepareCcd(plan, detector);
+  const on = scene.sources.filter((s) => s.x >= 0 && s.y >= 0 && s.x < ccd.width && s.y < ccd.height);
+  const numbers = new Float64Array(on.length * PACKED);
+  on.forEach((s, k) => {
+    const o = k * PACKED;
+    numbers[o] = s.ra;
+    numbers[o + 1] = s.dec;
+    numbers[o + 2] = round(s.x, 3);
+    numbers[o + 3] = round(s.y, 3);
+    numbers[o + 4] = round(s.mag, 4);
+    numbers[o + 5] = round(s.flux, 2);
+    numbers[o + 6] = s.bleed !== undefined && s.bleed.saturatedPixels > 0 ? 1 : 0;
+    numbers[o + 7] = s.bleed ? round(s.bleed.lost, 1) : 0;
+  });
   return {
     detector: ccd.detector,
     skyLevel: scene.skyLevel,
@@ -75,20 +100,7 @@ export function sceneTruth(plan: ExposurePlan, detector: string): SceneTruth {
     nonlinearity: scene.nonlinearity,
     serialCti: scene.serialCti,
     fringeAmplitude: scene.fringeAmplitude,
-    sources: scene.sources
-      .filter((s) => s.x >= 0 && s.y >= 0 && s.x < ccd.width && s.y < ccd.height)
-      .map((s) => ({
-        id: s.id,
-        kind: s.kind,
-        ra: s.ra,
-        dec: s.dec,
-        x: round(s.x, 3),
-        y: round(s.y, 3),
-        mag: round(s.mag, 4),
-        flux: round(s.flux, 2),
-        saturated: s.bleed !== undefined && s.bleed.saturatedPixels > 0,
-        bledOff: s.bleed ? round(s.bleed.lost, 1) : 0,
-      })),
+    sources: { ids: on.map((s) => s.id).join('\n'), kinds: on.map((s) => s.kind).join('\n'), numbers },
     cosmicRays: scene.cosmicRays.map((c) => ({
       id: c.id,
       kind: c.kind,
@@ -99,6 +111,36 @@ export function sceneTruth(plan: ExposurePlan, detector: string): SceneTruth {
     })),
     defects: scene.defects,
   };
+}
+
+/** The JSON-ready truth record from its packed form. */
+export function unpackSceneTruth(p: PackedSceneTruth): SceneTruth {
+  const n = p.sources.numbers.length / PACKED;
+  const ids = n > 0 ? p.sources.ids.split('\n') : [];
+  const kinds = n > 0 ? p.sources.kinds.split('\n') : [];
+  const v = p.sources.numbers;
+  const sources: SceneTruth['sources'] = [];
+  for (let k = 0; k < n; k++) {
+    const o = k * PACKED;
+    sources.push({
+      id: ids[k]!,
+      kind: kinds[k]!,
+      ra: v[o]!,
+      dec: v[o + 1]!,
+      x: v[o + 2]!,
+      y: v[o + 3]!,
+      mag: v[o + 4]!,
+      flux: v[o + 5]!,
+      saturated: v[o + 6] === 1,
+      bledOff: v[o + 7]!,
+    });
+  }
+  return { ...p, sources };
+}
+
+/** The scene as a JSON-ready truth record. */
+export function sceneTruth(plan: ExposurePlan, detector: string): SceneTruth {
+  return unpackSceneTruth(packedSceneTruth(plan, detector));
 }
 
 function round(v: number, d: number): number {

@@ -3,7 +3,7 @@
  * Everything it needs is in the message (the plan is plain data), so any worker can render any amp.
  */
 import { parentPort } from 'node:worker_threads';
-import { renderAmps, sceneTruth } from './render-ccd.js';
+import { packedSceneTruth, renderAmps } from './render-ccd.js';
 import { Header, compressImageHdu } from '@daqsim/fits';
 import type { CompressedAmp, WorkerReply, WorkerRequest } from './pool.js';
 
@@ -24,7 +24,7 @@ port.on('message', (msg: WorkerRequest) => {
       id: msg.id,
       truth,
       ...(compressed ? { compressed } : {}),
-      ...(msg.wantScene ? { scene: sceneTruth(msg.plan, msg.detector) } : {}),
+      ...(msg.wantScene ? { scene: packedSceneTruth(msg.plan, msg.detector) } : {}),
     };
     port.postMessage(reply, (compressed ?? []).map((c) => c.data.buffer as ArrayBuffer));
   } catch (e) {

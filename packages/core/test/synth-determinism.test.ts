@@ -57,6 +57,22 @@ describe('determinism', () => {
     expect(viaPool.truth.scene).toEqual(ref.truth.scene);
   });
 
+  it('renders a CCD cut in two halves on two workers exactly as in one thread', async () => {
+    // A lone job on an idle 2-worker pool is the end of a burst: the pool cuts it in two.
+    const before = { ...pool.stats };
+    const ccd = await pool.renderCcd(plan, 'R22_S21', { compress: true });
+    expect(pool.stats.splits - before.splits).toBe(1);
+    expect(pool.stats.jobs - before.jobs).toBe(2);
+    const ref = renderCcdInThread(plan, 'R22_S21');
+    for (let k = 0; k < 16; k++) expect(sha(ccd.amps[k]!), `amp ${k}`).toBe(sha(ref.amps[k]!));
+    expect(ccd.truth.amps).toEqual(ref.truth.amps);
+    expect(ccd.truth.scene).toEqual(ref.truth.scene);
+    expect(ccd.compressed!.map((c) => c.cards.find((x) => x.key === 'EXTNAME')?.value)).toEqual(
+      getCamera('comcam').detectors.find((d) => d.name === 'R22_S21')!.amps.map((a) => a.extname),
+    );
+    pool.release(ccd);
+  });
+
   it('keeps one effect from changing another effect\'s noise', () => {
     const withCr = renderCcdInThread(plan, 'R22_S11');
     const noCr = renderCcdInThread({ ...plan, effects: { ...plan.effects, cosmicRays: false } }, 'R22_S11');

@@ -63,7 +63,7 @@ export interface RenderedCcd {
 /**
  * A job is a whole CCD: its scene (catalog query, stamps, bleed trails) is then built by one worker only.
  * Exposures have many CCDs, so the pool stays busy; `renderCcd(..., { split: true })` trades that for the
- * latency of a single CCD.
+ * latency of a single CCD. The last job of a burst is cut in two when it is dispatched (see `pump`).
  */
 const AMPS_PER_SPLIT_JOB = 4;
 
@@ -71,6 +71,15 @@ interface Job {
   req: WorkerRequest;
   resolve: (r: WorkerReply) => void;
   reject: (e: Error) => void;
+  /** May be cut into two halves at dispatch. */
+  splittable: boolean;
+}
+
+/** One reply for a job rendered in parts (in amp order). */
+function mergeReplies(id: number, parts: WorkerReply[]): WorkerReply {
+  const compressed = parts.every((p) => p.compressed) ? parts.flatMap((p) => p.compressed!) : undefined;
+  const scene = parts.find((p) => p.scene)?.scene;
+  return { id, truth: parts.flatMap((p) => p.truth ?? []), ...(compressed ? { compressed } : {}), ...(scene ? { scene } : {}) };
 }
 
 interface Slot {
@@ -104,6 +113,8 @@ export class SynthesisPool {
   private retainedBytes = 0;
   /** Memory kept for reuse by `release` (default 1 GiB: a ComCam raft's nine CCDs are 680 MB). */
   readonly retainBytes: number;
+  /** Jobs sent to workers, and how many whole-CCD jobs were cut in two at the end of a burst. */
+  readonly stats = { jobs: 0, splits: 0 };
 
   constructor(size = Math.max(1, Math.min(availableParallelism(), 8)), opts: { retainBytes?: number } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
@@ -149,18 +160,56 @@ export class SynthesisPool {
   private pump(): void {
     for (const slot of this.slots) {
       if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
+      let job = this.queue.shift()!;
+      // The last queued job of a burst (a raft's ninth CCD on two workers): cut it in two, so the next worker to
+      // come free takes the other half instead of idling while this one renders a whole CCD. Both halves write
+      // into the job's buffer; the second worker builds the scene again, a fraction of a CCD's time.
+      if (this.queue.length === 0 && job.splittable && this.slots.length > 1 && job.req.amps.length >= 2) job = this.splitJob(job);
       slot.job = job;
+      this.stats.jobs++;
       slot.worker.ref();
       slot.worker.postMessage(job.req);
     }
     for (const slot of this.slots) if (!slot.job) slot.worker.unref();
   }
 
-  private submit(req: WorkerRequest): Promise<WorkerReply> {
+  /** Queue the second half of `job` first in line and return its first half; the job resolves when both have. */
+  private splitJob(job: Job): Job {
+    const { req } = job;
+    this.stats.splits++;
+    const k = Math.ceil(req.amps.length / 2);
+    const replies: WorkerReply[] = [];
+    let pending = 2;
+    const half = (i: 0 | 1): Job => {
+      const [a, b] = i === 0 ? [0, k] : [k, req.amps.length];
+      return {
+        req: {
+          ...req,
+          id: this.nextId++,
+          amps: req.amps.slice(a, b),
+          offsets: req.offsets.slice(a, b),
+          wantScene: req.wantScene && i === 0,
+          ...(req.compress ? { compress: { extnames: req.compress.extnames.slice(a, b) } } : {}),
+        },
+        resolve: (r) => {
+          replies[i] = r;
+          if (--pending === 0) job.resolve(mergeReplies(req.id, replies));
+        },
+        reject: (e) => {
+          if (pending > 0) job.reject(e);
+          pending = -1;
+        },
+        splittable: false,
+      };
+    };
+    this.queue.unshift(half(1));
+    return half(0);
+  }
+
+  private submit(req: WorkerRequest, splittable: boolean): Promise<WorkerReply> {
     if (this.closed) return Promise.reject(new Error('the synthesis pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
+      this.queue.push({ req, resolve, reject, splittable });
       this.pump();
     });
   }
@@ -199,47 +248,32 @@ export class SynthesisPool {
     const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
     const pixels = w * h;
     const per = opts.split ? AMPS_PER_SPLIT_JOB : n;
+    // Every part of the CCD renders into its own amps' places in one buffer.
+    const buffer = this.acquire(n * pixels * 4);
     const jobs: Array<Promise<WorkerReply>> = [];
-    const buffers: SharedArrayBuffer[] = [];
     for (let a0 = 0; a0 < n; a0 += per) {
       const amps: number[] = [];
       for (let a = a0; a < Math.min(n, a0 + per); a++) amps.push(a);
-      const buffer = this.acquire(amps.length * pixels * 4);
-      buffers.push(buffer);
       jobs.push(
-        this.submit({
-          id: this.nextId++,
-          plan,
-          detector,
-          amps,
-          buffer,
-          offsets: amps.map((_, k) => k * pixels * 4),
-          pixels,
-          shape: [w, h],
-          wantScene: a0 === 0,
-          ...(opts.compress ? { compress: { extnames: amps.map((a) => det.amps[a]!.extname) } } : {}),
-        }),
+        this.submit(
+          {
+            id: this.nextId++,
+            plan,
+            detector,
+            amps,
+            buffer,
+            offsets: amps.map((a) => a * pixels * 4),
+            pixels,
+            shape: [w, h],
+            wantScene: a0 === 0,
+            ...(opts.compress ? { compress: { extnames: amps.map((a) => det.amps[a]!.extname) } } : {}),
+          },
+          !opts.split,
+        ),
       );
     }
     const replies = await Promise.all(jobs);
-    let buffer: SharedArrayBuffer;
-    let amps: Int32Array[];
-    if (replies.length === 1) {
-      buffer = buffers[0]!;
-      amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, a * pixels * 4, pixels));
-    } else {
-      // Split jobs came back in pieces: gather them into one buffer (a copy, the price of lower latency).
-      buffer = this.acquire(n * pixels * 4);
-      const all = new Int32Array(buffer);
-      let a = 0;
-      for (const b of buffers) {
-        const part = new Int32Array(b);
-        all.set(part, a * pixels);
-        a += part.length / pixels;
-        this.release({ buffer: b } as RenderedCcd);
-      }
-      amps = Array.from({ length: n }, (_, k) => new Int32Array(buffer, k * pixels * 4, pixels));
-    }
+    const amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, a * pixels * 4, pixels));
     return {
       detector,
       amps,

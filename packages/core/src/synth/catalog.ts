@@ -111,11 +111,30 @@ function cellsFor(raMin: number, raMax: number, decMin: number, decMax: number):
   return out;
 }
 
+/**
+ * One cell's sources as columns: a query scans a few typed arrays instead of thousands of scattered objects
+ * (which made the scan memory-latency bound and filled the old generation with garbage-collector work).
+ * Stars come first, then galaxies; `mags` holds six bands per source in BANDS order.
+ */
+export interface CellTable {
+  j: number;
+  i: number;
+  n: number;
+  nStars: number;
+  ra: Float64Array;
+  dec: Float64Array;
+  mags: Float64Array;
+  size: Float64Array;
+}
+
+/** Band order of CellTable.mags. */
+export const BANDS = ['u', 'g', 'r', 'i', 'z', 'y'] as const;
+
 /** Per-cell cache: a worker renders 16 amps of a CCD and neighbouring CCDs share cells. */
-const cellCache = new Map<string, CatalogSource[]>();
+const cellCache = new Map<string, CellTable>();
 const CELL_CACHE_LIMIT = 4096;
 
-function cellSources(skySeed: number, cell: Cell): CatalogSource[] {
+function cellTable(skySeed: number, cell: Cell): CellTable {
   const cacheKey = `${skySeed}/${cell.j}/${cell.i}`;
   const hit = cellCache.get(cacheKey);
   if (hit) return hit;
@@ -123,13 +142,8 @@ function cellSources(skySeed: number, cell: Cell): CatalogSource[] {
   const decC = cell.dec0 + CELL_DEG / 2;
   const area = cell.width * CELL_DEG * Math.cos(decC * D2R);
   const [l, b] = galactic(cell.ra0 + cell.width / 2, decC);
-  const out: CatalogSource[] = [];
   const sinLo = Math.sin(cell.dec0 * D2R);
   const sinHi = Math.sin(Math.min(90, cell.dec0 + CELL_DEG) * D2R);
-  const position = (): [number, number] => [
-    cell.ra0 + seq.next() * cell.width,
-    Math.asin(sinLo + seq.next() * (sinHi - sinLo)) / D2R,
-  ];
 
   // Stars to V = depth + 0.6 so red stars still reach the depth in the red bands.
   const vMax = CATALOG_DEPTH + 0.6;
@@ -138,6 +152,9 @@ function cellSources(skySeed: number, cell: Cell): CatalogSource[] {
   const n0 = starCounts(STAR_BRIGHT, l, b);
   for (let s = 0; s <= steps; s++) cum[s] = starCounts(STAR_BRIGHT + (s * (vMax - STAR_BRIGHT)) / steps, l, b) - n0;
   const nStars = seq.poisson(cum[steps]! * area);
+  // Galaxies to i = depth + 0.8 so the reddest still reach the depth in y. The count is drawn after the stars,
+  // as it always was, so the columns are sized once the star draws are done.
+  const starDraws: number[] = [];
   for (let k = 0; k < nStars; k++) {
     const target = seq.next() * cum[steps]!;
     let lo = 0;
@@ -151,36 +168,89 @@ function cellSources(skySeed: number, cell: Cell): CatalogSource[] {
     const frac = span > 0 ? (target - cum[lo]!) / span : 0;
     const v = STAR_BRIGHT + ((lo + frac) * (vMax - STAR_BRIGHT)) / steps;
     const c = 0.2 + 1.4 * seq.next();
-    const [ra, dec] = position();
-    out.push({
-      id: `s${cell.j}.${cell.i}.${k}`,
-      kind: 'star',
-      ra,
-      dec,
-      mags: { u: v + 1.1 * c, g: v + 0.35 * c, r: v - 0.15 * c, i: v - 0.35 * c, z: v - 0.45 * c, y: v - 0.5 * c },
-      size: 0,
-    });
+    const ra = cell.ra0 + seq.next() * cell.width;
+    const dec = Math.asin(sinLo + seq.next() * (sinHi - sinLo)) / D2R;
+    starDraws.push(v, c, ra, dec);
   }
-
-  // Galaxies to i = depth + 0.8 so the reddest still reach the depth in y.
   const iMax = CATALOG_DEPTH + 0.8;
   const a = 0.31 * Math.LN10;
   const nGal = seq.poisson((galaxyCounts(iMax) - galaxyCounts(GALAXY_BRIGHT)) * area);
+  const n = nStars + nGal;
+  const t: CellTable = {
+    j: cell.j,
+    i: cell.i,
+    n,
+    nStars,
+    ra: new Float64Array(n),
+    dec: new Float64Array(n),
+    mags: new Float64Array(n * 6),
+    size: new Float64Array(n),
+  };
+  for (let k = 0; k < nStars; k++) {
+    const [v, c, ra, dec] = [starDraws[4 * k]!, starDraws[4 * k + 1]!, starDraws[4 * k + 2]!, starDraws[4 * k + 3]!];
+    t.ra[k] = ra;
+    t.dec[k] = dec;
+    t.mags.set([v + 1.1 * c, v + 0.35 * c, v - 0.15 * c, v - 0.35 * c, v - 0.45 * c, v - 0.5 * c], 6 * k);
+  }
   const eLo = Math.exp(a * GALAXY_BRIGHT);
   const eHi = Math.exp(a * iMax);
-  for (let k = 0; k < nGal; k++) {
+  for (let g = 0; g < nGal; g++) {
+    const k = nStars + g;
     const i = Math.log(eLo + seq.next() * (eHi - eLo)) / a;
     const jitter = (seq.next() - 0.5) * 0.3;
-    const [ra, dec] = position();
+    t.ra[k] = cell.ra0 + seq.next() * cell.width;
+    t.dec[k] = Math.asin(sinLo + seq.next() * (sinHi - sinLo)) / D2R;
     // Fainter galaxies are smaller: about 0.8" at i = 20, 0.3" at i = 25, with scatter.
-    const size = Math.max(0.1, 0.8 * 10 ** (-0.085 * (i - 20)) * Math.exp(0.3 * seq.normal()));
-    const mags = {} as CatalogSource['mags'];
-    for (const band of ['u', 'g', 'r', 'i', 'z', 'y'] as const) mags[band] = i + GALAXY_OFFSETS[band] * (1 + jitter);
-    out.push({ id: `g${cell.j}.${cell.i}.${k}`, kind: 'galaxy', ra, dec, mags, size });
+    t.size[k] = Math.max(0.1, 0.8 * 10 ** (-0.085 * (i - 20)) * Math.exp(0.3 * seq.normal()));
+    BANDS.forEach((band, m) => {
+      t.mags[6 * k + m] = i + GALAXY_OFFSETS[band] * (1 + jitter);
+    });
   }
   if (cellCache.size >= CELL_CACHE_LIMIT) cellCache.clear();
-  cellCache.set(cacheKey, out);
-  return out;
+  cellCache.set(cacheKey, t);
+  return t;
+}
+
+/** Stable identifier of source k of a cell: kind, cell and index within the kind. */
+export function sourceId(t: CellTable, k: number): string {
+  return k < t.nStars ? `s${t.j}.${t.i}.${k}` : `g${t.j}.${t.i}.${k - t.nStars}`;
+}
+
+/** The source at k of a cell as an object. */
+export function catalogSource(t: CellTable, k: number): CatalogSource {
+  const mags = {} as CatalogSource['mags'];
+  BANDS.forEach((band, m) => {
+    mags[band] = t.mags[6 * k + m]!;
+  });
+  return { id: sourceId(t, k), kind: k < t.nStars ? 'star' : 'galaxy', ra: t.ra[k]!, dec: t.dec[k]!, mags, size: t.size[k]! };
+}
+
+/**
+ * Calls `visit(table, k)` for every source of the sky seed inside a (ra, dec) box and brighter than magLimit
+ * (at most CATALOG_DEPTH) in `band`, in catalog order (cells band by band, then index). raMin > raMax means the
+ * box crosses RA = 0.
+ */
+export function scanSky(
+  skySeed: number,
+  box: { raMin: number; raMax: number; decMin: number; decMax: number },
+  band: Band,
+  magLimit: number,
+  visit: (table: CellTable, k: number) => void,
+): void {
+  const m = BANDS.indexOf(band === 'white' ? 'r' : band);
+  const wraps = box.raMin > box.raMax;
+  for (const cell of cellsFor(box.raMin, box.raMax, Math.max(-90, box.decMin), Math.min(90, box.decMax))) {
+    const t = cellTable(skySeed, cell);
+    const { ra, dec, mags } = t;
+    for (let k = 0; k < t.n; k++) {
+      if (mags[6 * k + m]! > magLimit) continue;
+      const d = dec[k]!;
+      if (d < box.decMin || d > box.decMax) continue;
+      const r = ra[k]!;
+      const inRa = wraps ? r >= box.raMin || r <= box.raMax : r >= box.raMin && r <= box.raMax;
+      if (inRa) visit(t, k);
+    }
+  }
 }
 
 /**
@@ -193,16 +263,7 @@ export function querySky(
   band: Band,
   magLimit: number,
 ): CatalogSource[] {
-  const b = band === 'white' ? 'r' : band;
   const out: CatalogSource[] = [];
-  const wraps = box.raMin > box.raMax;
-  for (const cell of cellsFor(box.raMin, box.raMax, Math.max(-90, box.decMin), Math.min(90, box.decMax))) {
-    for (const s of cellSources(skySeed, cell)) {
-      if (s.mags[b] > magLimit) continue;
-      if (s.dec < box.decMin || s.dec > box.decMax) continue;
-      const inRa = wraps ? s.ra >= box.raMin || s.ra <= box.raMax : s.ra >= box.raMin && s.ra <= box.raMax;
-      if (inRa) out.push(s);
-    }
-  }
+  scanSky(skySeed, box, band, magLimit, (t, k) => out.push(catalogSource(t, k)));
   return out;
 }

@@ -4,7 +4,7 @@
  * defects, the smooth illumination and the fringe pattern. Every amp of the CCD derives the same scene from the
  * plan, so amps can be rendered independently and still agree where stamps, trails and tracks cross amp edges.
  */
-import { querySky } from './catalog.js';
+import { BANDS, scanSky, sourceId } from './catalog.js';
 import { bandPhotometry, electronsFromMag } from './photometry.js';
 import { threadWorkspace } from './kernels.js';
 import { moffatAlpha, moffatAt, stampRadius } from './psf.js';
@@ -211,24 +211,27 @@ function skySources(ctx: SceneContext, scene: CcdScene, phot: ReturnType<typeof 
     raMin = 0;
     raMax = 360;
   }
-  const band = plan.band === 'white' ? 'r' : plan.band;
+  const m = BANDS.indexOf(plan.band === 'white' ? 'r' : plan.band);
   const out: PlacedSource[] = [];
-  for (const s of querySky(plan.skySeed, { raMin, raMax, decMin, decMax }, plan.band, plan.magLimit)) {
-    const [x, y] = wcs.skyToPixel(s.ra, s.dec);
-    if (!(x > -margin && x < ccd.width + margin && y > -margin && y < ccd.height + margin)) continue;
-    const mag = s.mags[band];
+  scanSky(plan.skySeed, { raMin, raMax, decMin, decMax }, plan.band, plan.magLimit, (t, k) => {
+    const ra = t.ra[k]!;
+    const dec = t.dec[k]!;
+    const [x, y] = wcs.skyToPixel(ra, dec);
+    if (!(x > -margin && x < ccd.width + margin && y > -margin && y < ccd.height + margin)) return;
+    const mag = t.mags[6 * k + m]!;
     const flux = electronsFromMag(phot, mag, plan.exptime, plan.airmass) * scene.illumination(clampTo(x, ccd.width), clampTo(y, ccd.height));
-    const sizePx = s.size / pixelScale;
-    const alpha = s.kind === 'galaxy' ? Math.sqrt(alphaPsf * alphaPsf + sizePx * sizePx) : alphaPsf;
+    const galaxy = k >= t.nStars;
+    const sizePx = t.size[k]! / pixelScale;
+    const alpha = galaxy ? Math.sqrt(alphaPsf * alphaPsf + sizePx * sizePx) : alphaPsf;
     const radius = stampRadius(alpha, flux);
     const sum = stampSum(x, y, alpha, radius);
-    if (sum <= 0) continue;
-    const placed: PlacedSource = { id: s.id, kind: s.kind, ra: s.ra, dec: s.dec, x, y, mag, flux, alpha, radius, norm: flux / sum };
+    if (sum <= 0) return;
+    const placed: PlacedSource = { id: sourceId(t, k), kind: galaxy ? 'galaxy' : 'star', ra, dec, x, y, mag, flux, alpha, radius, norm: flux / sum };
     if (plan.effects.saturation && plan.effects.bleed && placed.norm + scene.skyLevel > scene.fullWell) {
       placed.bleed = bleedBlock(placed, scene, ccd);
     }
     out.push(placed);
-  }
+  });
   return out;
 }
 

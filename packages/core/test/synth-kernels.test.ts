@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Tai } from '../src/index.js';
-import { AmpWorkspace, defaultKernelKind, prepareCcd, prepareExposure, renderAmp } from '../src/synth/index.js';
+import { AmpWorkspace, WORKSPACE_BYTES, defaultKernelKind, prepareCcd, prepareExposure, renderAmp, sharedMemory } from '../src/synth/index.js';
 import type { ImageType } from '../src/index.js';
 
 function plan(camera: 'comcam' | 'lsstcam', imageType: ImageType, filter: string, expTime: number) {
@@ -64,6 +64,25 @@ describe('synthesis kernels', () => {
           expect(diff, `${det} amp ${a}, ${band}-row bands`).toBe(0);
         }
       }
+    }
+  });
+
+  it('renders in place into a shared memory exactly as through a copy', () => {
+    // The pool's path: kernels instantiated on a shared memory write the amp straight into a view of it.
+    const p = cases[0]![1];
+    const { ccd, scene } = prepareCcd(p, 'R22_S11');
+    const n = ccd.amps[9]!.rawWidth * ccd.amps[9]!.rawHeight;
+    const memory = sharedMemory(2 * WORKSPACE_BYTES + n * 4);
+    for (const kind of ['wasm', 'js'] as const) {
+      const ws = new AmpWorkspace(kind, { memory, base: WORKSPACE_BYTES });
+      const inPlace = new Int32Array(ws.buffer, 2 * WORKSPACE_BYTES, n);
+      inPlace.fill(-1);
+      renderAmp(p, ccd, scene, 9, inPlace, ws);
+      const copied = new Int32Array(n);
+      renderAmp(p, ccd, scene, 9, copied, wasm);
+      expect(Buffer.from(inPlace.buffer, inPlace.byteOffset, inPlace.byteLength).equals(Buffer.from(copied.buffer)), kind).toBe(true);
+      // An output over the workspace itself is refused, not rendered over the kernels' own buffers.
+      expect(() => renderAmp(p, ccd, scene, 9, new Int32Array(ws.buffer, WORKSPACE_BYTES, n), ws)).toThrow(/overlaps the workspace/);
     }
   });
 

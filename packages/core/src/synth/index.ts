@@ -12,7 +12,7 @@ export {
 } from './types.js';
 export { type SynthesisOptions, ccdGeometry, ccdSkyMapping, pixelScale, planFromExposure, renderKind } from './adapter.js';
 export { type AmpTruth, ROW_NOISE_ADU, crosstalkCoefficient, renderAmp } from './render-amp.js';
-export { type AmpLayout, type KernelKind, AmpWorkspace, defaultKernelKind } from './kernels.js';
+export { type AmpLayout, type KernelKind, type WasmMemory, AmpWorkspace, WORKSPACE_BYTES, defaultKernelKind, sharedMemory } from './kernels.js';
 export { type SceneTruth, prepareCcd, renderAmps, sceneTruth } from './render-ccd.js';
 export { type CcdScene, type PlacedSource, type CosmicRay, type Defects, COSMIC_RAY_RATE, buildScene, exposureTimes, isOnSky } from './scene.js';
 export { type RenderedCcd, SynthesisPool, renderCcdInThread } from './pool.js';

@@ -34,10 +34,10 @@ function digitize(v: number, sat: number): number {
 }
 
 /** Reference kernels over `memory()` (re-read on every call: the memory may have been replaced by growth). */
-export function referenceKernels(memory: () => ArrayBuffer): KernelFunctions {
-  let buf: ArrayBuffer | null = null;
-  let F = new Float32Array(0);
-  let I = new Int32Array(0);
+export function referenceKernels(memory: () => ArrayBufferLike): KernelFunctions {
+  let buf: ArrayBufferLike | null = null;
+  let F: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  let I: Int32Array<ArrayBufferLike> = new Int32Array(0);
   const views = (): void => {
     const b = memory();
     if (b !== buf) {

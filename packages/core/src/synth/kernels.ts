@@ -18,19 +18,36 @@ const PAGE = 65536;
 const TABLE_PTR = 0;
 const T8_PTR = 65536 * 4;
 const SHAPES_PTR = T8_PTR + 256 * 4;
+/** Largest memory the module accepts (its import declares 65536 pages, the whole 32-bit space). */
+const MAX_PAGES = 65536;
+
+/**
+ * Bytes a workspace needs below the outputs when it renders into a memory it shares with them (`region`): the
+ * tables and one band of any amp up to 1024 × 4096 pixels, with fringes.
+ */
+export const WORKSPACE_BYTES = 2 ** 20;
 
 const align = (n: number): number => (n + 15) & ~15;
 
 // The few WebAssembly JS-API members used here (the Node 20 typings do not declare the global).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+/** A WebAssembly.Memory; the kernels import theirs, and it is always shared (its buffer a SharedArrayBuffer). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** A shared memory of `bytes` (rounded up to whole pages) that never grows: outputs and workspaces in one. */
+export function sharedMemory(bytes: number): WasmMemory {
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) throw new RangeError(`a synthesis memory of ${bytes} bytes exceeds the 4 GiB WebAssembly limit`);
+  return new WA.Memory({ initial: pages, maximum: pages, shared: true });
+}
 
 let wasmModule: object | null | undefined;
 
@@ -74,9 +91,9 @@ export interface AmpLayout {
   end: number;
 }
 
-function layoutFor(width: number, height: number, rawWidth: number, rawHeight: number, waves: number, band: number): AmpLayout {
+function layoutFor(base: number, width: number, height: number, rawWidth: number, rawHeight: number, waves: number, band: number): AmpLayout {
   const stride = width + 4;
-  let p = SHAPES_PTR;
+  let p = base + SHAPES_PTR;
   const take = (bytes: number): number => {
     const at = p;
     p = align(p + bytes);
@@ -99,51 +116,64 @@ function layoutFor(width: number, height: number, rawWidth: number, rawHeight: n
   return { width, height, rawWidth, rawHeight, waves, band, stride, mean, z, rowOffset, cosCol, sinCol, rcRow, rsRow, out, end: p };
 }
 
-/** One thread's rendering memory and kernels; reused across amps, grown when a larger amp comes. */
+/**
+ * A thread's rendering memory and kernels; reused across amps. By default it owns its memory and grows it when a
+ * larger amp comes. Given a `region` of a shared memory instead, it works in the WORKSPACE_BYTES from
+ * `region.base` and never grows: the pool's workers render that way, straight into output buffers that live in
+ * the same memory (renderAmp writes an amp in place when its output is a view of the workspace's memory), so no
+ * amp is copied on its way out of the kernels.
+ */
 export class AmpWorkspace {
   readonly kind: KernelKind;
   readonly kernels: KernelFunctions;
-  private readonly wasmMemory: WasmMemory | null;
+  /** Byte offset of this workspace in its memory. */
+  readonly base: number;
+  private readonly memory: WasmMemory | null;
+  private readonly fixed: boolean;
   private plainMemory: ArrayBuffer;
   private layoutCache: AmpLayout | null = null;
-  private f32 = new Float32Array(0);
-  private i32 = new Int32Array(0);
+  private f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
-  constructor(kind: KernelKind = defaultKernelKind()) {
+  constructor(kind: KernelKind = defaultKernelKind(), region?: { memory: WasmMemory; base: number }) {
     const module = kind === 'wasm' ? loadWasm() : null;
     if (kind === 'wasm' && !module) throw new Error('the WebAssembly synthesis kernels (wasm/synth.wasm) are not available');
     this.kind = kind;
-    this.plainMemory = new ArrayBuffer(SHAPES_PTR);
-    if (module) {
-      const instance = new WA.Instance(module, {});
-      const exports = instance.exports as KernelFunctions & { memory: WasmMemory };
-      this.wasmMemory = exports.memory;
-      this.kernels = exports;
-    } else {
-      this.wasmMemory = null;
-      this.kernels = referenceKernels(() => this.plainMemory);
+    this.base = region?.base ?? 0;
+    this.fixed = region !== undefined;
+    if (region && region.memory.buffer.byteLength < this.base + WORKSPACE_BYTES) {
+      throw new RangeError(`workspace region at ${this.base} does not fit in a memory of ${region.memory.buffer.byteLength} bytes`);
     }
-    this.grow(SHAPES_PTR);
-    this.f32.set(normalTable(), TABLE_PTR >> 2);
-    this.f32.set(normalTable8(), T8_PTR >> 2);
+    this.plainMemory = new ArrayBuffer(SHAPES_PTR);
+    this.memory = region?.memory ?? (module ? new WA.Memory({ initial: Math.ceil(SHAPES_PTR / PAGE), maximum: MAX_PAGES, shared: true }) : null);
+    if (module) {
+      this.kernels = new WA.Instance(module, { env: { memory: this.memory } }).exports as KernelFunctions;
+    } else {
+      this.kernels = referenceKernels(() => this.buffer);
+    }
+    this.grow(this.base + SHAPES_PTR);
+    this.f32.set(normalTable(), (this.base + TABLE_PTR) >> 2);
+    this.f32.set(normalTable8(), (this.base + T8_PTR) >> 2);
   }
 
-  get buffer(): ArrayBuffer {
-    return this.wasmMemory ? this.wasmMemory.buffer : this.plainMemory;
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.memory ? this.memory.buffer : this.plainMemory;
   }
 
   get tablePtr(): number {
-    return TABLE_PTR;
+    return this.base + TABLE_PTR;
   }
 
   get table8Ptr(): number {
-    return T8_PTR;
+    return this.base + T8_PTR;
   }
 
   private grow(bytes: number): void {
-    if (this.wasmMemory) {
-      const have = this.wasmMemory.buffer.byteLength;
-      if (have < bytes) this.wasmMemory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.fixed) {
+      if (bytes > this.base + WORKSPACE_BYTES) throw new RangeError(`an amp needs ${bytes - this.base} bytes of workspace, more than the ${WORKSPACE_BYTES} a shared region has`);
+    } else if (this.memory) {
+      const have = this.memory.buffer.byteLength;
+      if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     } else if (this.plainMemory.byteLength < bytes) {
       const next = new ArrayBuffer(Math.ceil(bytes / PAGE) * PAGE);
       new Uint8Array(next).set(new Uint8Array(this.plainMemory));
@@ -164,22 +194,29 @@ export class AmpWorkspace {
     if (c && c.width === width && c.height === height && c.rawWidth === rawWidth && c.rawHeight === rawHeight && c.waves === waves && c.band === band) {
       return c;
     }
-    const l = layoutFor(width, height, rawWidth, rawHeight, waves, band);
+    const l = layoutFor(this.base, width, height, rawWidth, rawHeight, waves, band);
     this.grow(l.end);
     this.layoutCache = l;
     return l;
   }
 
   /** Float32 view of the whole memory (index = byte offset / 4). */
-  get floats(): Float32Array {
+  get floats(): Float32Array<ArrayBufferLike> {
     if (this.f32.buffer !== this.buffer) this.grow(0);
     return this.f32;
   }
 
   /** Int32 view of the whole memory (index = byte offset / 4). */
-  get ints(): Int32Array {
+  get ints(): Int32Array<ArrayBufferLike> {
     if (this.i32.buffer !== this.buffer) this.grow(0);
     return this.i32;
+  }
+
+  /** Whether `a` is a view of this workspace's memory clear of the workspace itself (the kernels can write it). */
+  holds(a: Int32Array): boolean {
+    // Only a fixed region: an owned memory may grow, and growth would leave the caller's view behind.
+    if (!this.fixed || a.buffer !== this.buffer) return false;
+    return a.byteOffset >= this.base + WORKSPACE_BYTES || a.byteOffset + a.byteLength <= this.base;
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * A pool of worker threads rendering amps into shared memory. A CCD is split into jobs of a few amps; idle
- * workers take the next job, so several CCDs in flight keep every core busy. Output buffers are
- * SharedArrayBuffers recycled through `release`, so a long night allocates a bounded set of them. They are
- * shared, not transferred: a transferred 75 MB ArrayBuffer is re-registered as external memory in the receiving
- * thread each time, and that pressure made the worker's garbage collector run hard enough to double the time per
- * CCD (measured 120 ms in one thread vs 200-270 ms through a transferring worker).
+ * A pool of worker threads rendering amps into shared memory. A job is a CCD (or part of one); idle workers take
+ * the next job, so several CCDs in flight keep every core busy. Each CCD's output is one shared WebAssembly memory
+ * that holds the kernels' workspaces and the amps: a worker instantiates the kernels on it and they write every amp
+ * in place (copying amps out of a private kernel memory cost ~13 ms of a ~80 ms CCD). Memories are recycled through
+ * `release`, so a long night allocates a bounded set of them. They are shared, not transferred: a transferred
+ * 75 MB ArrayBuffer is re-registered as external memory in the receiving thread each time, and that pressure made
+ * the worker's garbage collector run hard enough to double the time per CCD.
  * Results do not depend on the pool size or on which worker took which job: that is the determinism contract.
  */
 import { availableParallelism } from 'node:os';
@@ -13,6 +14,7 @@ import type { Card } from '@daqsim/fits';
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry } from './adapter.js';
 import type { AmpTruth } from './render-amp.js';
+import { WORKSPACE_BYTES, type WasmMemory, sharedMemory } from './kernels.js';
 import { type PackedSceneTruth, renderAmps, sceneTruth, type SceneTruth, prepareCcd, unpackSceneTruth } from './render-ccd.js';
 import type { ExposurePlan } from './types.js';
 
@@ -21,8 +23,12 @@ export interface WorkerRequest {
   plan: ExposurePlan;
   detector: string;
   amps: number[];
-  /** Output memory, shared with the worker (written once per amp by a bulk copy from the kernels' memory). */
-  buffer: SharedArrayBuffer;
+  /**
+   * The CCD's memory, shared with the worker: the kernels run in the workspace region at byte `workspace` and
+   * write each amp at its offset.
+   */
+  memory: WasmMemory;
+  workspace: number;
   offsets: number[];
   pixels: number;
   /** [rawWidth, rawHeight] of each amp. */
@@ -107,7 +113,8 @@ export class SynthesisPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
-  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private readonly free = new Map<number, WasmMemory[]>();
+  private readonly memoryOf = new WeakMap<ArrayBufferLike, WasmMemory>();
   private nextId = 1;
   private closed = false;
   private retainedBytes = 0;
@@ -188,6 +195,8 @@ export class SynthesisPool {
           id: this.nextId++,
           amps: req.amps.slice(a, b),
           offsets: req.offsets.slice(a, b),
+          // Each half needs its own workspace: the whole job's and the next region up (see renderCcd).
+          workspace: req.workspace + i * WORKSPACE_BYTES,
           wantScene: req.wantScene && i === 0,
           ...(req.compress ? { compress: { extnames: req.compress.extnames.slice(a, b) } } : {}),
         },
@@ -214,14 +223,16 @@ export class SynthesisPool {
     });
   }
 
-  private acquire(bytes: number): SharedArrayBuffer {
-    const list = this.free.get(bytes);
+  private acquire(bytes: number): WasmMemory {
+    const list = this.free.get(Math.ceil(bytes / 65536) * 65536);
     const reused = list?.pop();
     if (reused) {
-      this.retainedBytes -= bytes;
+      this.retainedBytes -= reused.buffer.byteLength;
       return reused;
     }
-    return new SharedArrayBuffer(bytes);
+    const memory = sharedMemory(bytes);
+    this.memoryOf.set(memory.buffer, memory);
+    return memory;
   }
 
   /**
@@ -230,11 +241,13 @@ export class SynthesisPool {
    * (measured 3x slower per CCD on this kind of VM), so a whole exposure in flight should find its buffers here.
    */
   release(ccd: RenderedCcd): void {
-    if (!(ccd.buffer instanceof SharedArrayBuffer)) return;
-    const bytes = ccd.buffer.byteLength;
+    const memory = this.memoryOf.get(ccd.buffer);
+    if (!memory) return;
+    const bytes = memory.buffer.byteLength;
     if (this.retainedBytes + bytes > this.retainBytes) return;
     const list = this.free.get(bytes) ?? [];
-    list.push(ccd.buffer);
+    if (list.includes(memory)) return;
+    list.push(memory);
     this.free.set(bytes, list);
     this.retainedBytes += bytes;
   }
@@ -248,8 +261,13 @@ export class SynthesisPool {
     const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
     const pixels = w * h;
     const per = opts.split ? AMPS_PER_SPLIT_JOB : n;
-    // Every part of the CCD renders into its own amps' places in one buffer.
-    const buffer = this.acquire(n * pixels * 4);
+    // One memory per CCD: a workspace region per part that may run at once (a whole job can be cut in two at
+    // dispatch), then every amp in HDU order.
+    const parts = Math.ceil(n / per);
+    const regions = Math.max(2, parts);
+    const ampsAt = regions * WORKSPACE_BYTES;
+    const memory = this.acquire(ampsAt + n * pixels * 4);
+    const buffer = memory.buffer;
     const jobs: Array<Promise<WorkerReply>> = [];
     for (let a0 = 0; a0 < n; a0 += per) {
       const amps: number[] = [];
@@ -261,8 +279,9 @@ export class SynthesisPool {
             plan,
             detector,
             amps,
-            buffer,
-            offsets: amps.map((a) => a * pixels * 4),
+            memory,
+            workspace: (a0 / per) * WORKSPACE_BYTES,
+            offsets: amps.map((a) => ampsAt + a * pixels * 4),
             pixels,
             shape: [w, h],
             wantScene: a0 === 0,
@@ -273,7 +292,7 @@ export class SynthesisPool {
       );
     }
     const replies = await Promise.all(jobs);
-    const amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, a * pixels * 4, pixels));
+    const amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, ampsAt + a * pixels * 4, pixels));
     return {
       detector,
       amps,

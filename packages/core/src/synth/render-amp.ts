@@ -298,6 +298,9 @@ export function renderAmp(
   for (let ry = 0; ry < RH; ry++) F[ro + ry] = rowSigma * T[hash32(rowKey.k0, rowKey.k1, ry) & 0xffff]!;
 
   const outInts = ws.ints;
+  // In place when the output lives in the workspace's memory (the pool's workers); else through the band buffer.
+  const inPlace = ws.holds(out);
+  if (!inPlace && out.buffer === ws.buffer) throw new RangeError('the output overlaps the workspace it is rendered in');
   let next = 0;
   for (let r0 = 0; r0 < RH; r0 += L.band) {
     const r1 = Math.min(r0 + L.band, RH);
@@ -321,9 +324,9 @@ export function renderAmp(
       }
     }
     // Pass C.
-    K.readoutAmp(L.out, L.mean, S, L.z, L.rowOffset, ws.tablePtr, RW, W, H, r0, r1, amp.dataX0, noiseKey.k0, noiseKey.k1,
+    K.readoutAmp(inPlace ? out.byteOffset + 4 * r0 * RW : L.out, L.mean, S, L.z, L.rowOffset, ws.tablePtr, RW, W, H, r0, r1, amp.dataX0, noiseKey.k0, noiseKey.k1,
       biasLevel, d, shot, rnE2, fullWell, nl, invGain, rnAdu, sat);
-    out.set(outInts.subarray(L.out >> 2, (L.out >> 2) + (r1 - r0) * RW), r0 * RW);
+    if (!inPlace) out.set(outInts.subarray(L.out >> 2, (L.out >> 2) + (r1 - r0) * RW), r0 * RW);
   }
 
   return {

@@ -5,7 +5,7 @@
 import { getCamera, getDetector } from '../cameras/registry.js';
 import { ccdGeometry, ccdSkyMapping, pixelScale } from './adapter.js';
 import { type AmpTruth, renderAmp } from './render-amp.js';
-import { threadWorkspace } from './kernels.js';
+import { type AmpWorkspace, threadWorkspace } from './kernels.js';
 import { buildScene, type CcdScene } from './scene.js';
 import type { SynthCcd, ExposurePlan } from './types.js';
 
@@ -54,10 +54,18 @@ export function prepareCcd(plan: ExposurePlan, detector: string): { ccd: SynthCc
   return prepared;
 }
 
-/** Pixels of amps `ampIndices` (HDU order, 0-based) into `outputs` (one buffer each, rawWidth × rawHeight). */
-export function renderAmps(plan: ExposurePlan, detector: string, ampIndices: readonly number[], outputs: readonly Int32Array[]): AmpTruth[] {
+/**
+ * Pixels of amps `ampIndices` (HDU order, 0-based) into `outputs` (one buffer each, rawWidth × rawHeight), in
+ * `workspace` (default: this thread's).
+ */
+export function renderAmps(
+  plan: ExposurePlan,
+  detector: string,
+  ampIndices: readonly number[],
+  outputs: readonly Int32Array[],
+  workspace: AmpWorkspace = threadWorkspace(),
+): AmpTruth[] {
   const { ccd, scene } = prepareCcd(plan, detector);
-  const workspace = threadWorkspace();
   return ampIndices.map((a, k) => renderAmp(plan, ccd, scene, a, outputs[k]!, workspace));
 }
 

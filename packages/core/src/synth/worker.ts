@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { packedSceneTruth, renderAmps } from './render-ccd.js';
+import { AmpWorkspace, defaultKernelKind } from './kernels.js';
 import { Header, compressImageHdu } from '@daqsim/fits';
 import type { CompressedAmp, WorkerReply, WorkerRequest } from './pool.js';
 
@@ -12,8 +13,10 @@ const port = parentPort;
 
 port.on('message', (msg: WorkerRequest) => {
   try {
-    const outputs = msg.amps.map((_, k) => new Int32Array(msg.buffer, msg.offsets[k]!, msg.pixels));
-    const truth = renderAmps(msg.plan, msg.detector, msg.amps, outputs);
+    // Kernels instantiated on the job's memory write the amps in place (instantiating a compiled module is cheap).
+    const workspace = new AmpWorkspace(defaultKernelKind(), { memory: msg.memory, base: msg.workspace });
+    const outputs = msg.amps.map((_, k) => new Int32Array(workspace.buffer, msg.offsets[k]!, msg.pixels));
+    const truth = renderAmps(msg.plan, msg.detector, msg.amps, outputs, workspace);
     const compressed: CompressedAmp[] | undefined = msg.compress
       ? outputs.map((amp, k) => {
           const h = compressImageHdu(new Header().set('EXTNAME', msg.compress!.extnames[k]!), amp, [msg.shape[0], msg.shape[1]], { algorithm: 'RICE_1' });

@@ -100,7 +100,7 @@ function layoutFor(base: number, width: number, height: number, rawWidth: number
     return at;
   };
   const mean = take((band * stride + 8) * 4) + 16;
-  const z = take((rawWidth + 8) * 4);
+  const z = take((rawWidth + 16) * 4);
   const rowOffset = take(rawHeight * 4);
   const cosCol: number[] = [];
   const sinCol: number[] = [];

@@ -41,40 +41,26 @@ function hash1(k0: u32, k1: u32, c: u32): u32 {
 
 const LANES = i32x4(0, 1, 2, 3);
 
-/** Four pixels of pass A from the four bytes of one hash; `x` holds their column indices. */
-// @ts-ignore: decorator
-@inline
-function smoothQuad(hk: i32, x: v128, vleft: v128, vstep: v128, vlight: v128, vprnu: v128, vdark: v128, t8: usize): v128 {
-  let r = f32x4.splat(0);
-  r = v128.load32_lane(t8 + ((hk & 0xff) << 2), r, 0);
-  r = v128.load32_lane(t8 + (((hk >>> 8) & 0xff) << 2), r, 1);
-  r = v128.load32_lane(t8 + (((hk >>> 16) & 0xff) << 2), r, 2);
-  r = v128.load32_lane(t8 + ((hk >>> 24) << 2), r, 3);
-  const il = f32x4.add(vleft, f32x4.mul(x, vstep));
-  return f32x4.add(f32x4.mul(f32x4.mul(vlight, il), f32x4.add(f32x4.splat(1), f32x4.mul(vprnu, r))), vdark);
-}
-
 /**
  * Pass A: the smooth expected signal of rows [r0, r1) of one amp [e-] (data section, readout order; row r0 at
  * `mean`, rows `stride` floats apart). Rows are rendered a band at a time so the buffer stays in the core's cache.
- * Per pixel: light · il · (1 + prnu · T8[byte]) + dark, with il = left + dx · step bilinear over the amp.
- * Pixel response takes 8 bits, so one hash serves four pixels (row r uses counters r · ceil(w / 4) + dx / 4).
+ * Per pixel: light · il · (1 + prnu · r) + dark, with il = left + dx · step bilinear over the amp and r the pixel
+ * response deviate: the sum s of two random bytes (triangular, 0..510), so r = (s − 255) / 104.5. The caller
+ * passes ps = prnu / 104.5 and pc = 1 − 255 · ps, and each row is the line A + B · s with
+ *   A = light · left · pc + dark + dx · light · step · pc,   B = light · left · ps + dx · light · step · ps.
+ * One hash word serves two pixels (row r uses counters r · ceil(w / 2) + dx / 2, bytes 0-1 and 2-3), and the
+ * bytes are summed and widened in vector registers: no table lookups.
  */
 export function smoothAmp(
   mean: usize, stride: i32, w: i32, h: i32, r0: i32, r1: i32, light: f32, i00: f32, i10: f32, i01: f32, i11: f32,
-  prnu: f32, dark: f32, t8: usize, k0: u32, k1: u32,
+  ps: f32, pc: f32, dark: f32, k0: u32, k1: u32,
 ): void {
-  const quadsPerRow = (w + 3) >> 2;
+  const wordsPerRow = (w + 1) >> 1;
   const vk0 = i32x4.splat(k0);
   const vk1 = i32x4.splat(k1);
-  const vlight = f32x4.splat(light);
-  const vprnu = f32x4.splat(prnu);
-  const vdark = f32x4.splat(dark);
   const lanesF = f32x4(0, 1, 2, 3);
   const four = f32x4.splat(4);
   const eight = f32x4.splat(8);
-  const twelve = f32x4.splat(12);
-  const sixteen = f32x4.splat(16);
   const step4 = i32x4.splat(4);
   const hm1: f32 = h > 1 ? <f32>(h - 1) : 1;
   const wm1: f32 = w > 1 ? <f32>(w - 1) : 1;
@@ -84,29 +70,39 @@ export function smoothAmp(
     const left: f32 = i00 + t * (i01 - i00);
     const right: f32 = i10 + t * (i11 - i10);
     const step: f32 = w > 1 ? (right - left) / wm1 : 0;
-    const vleft = f32x4.splat(left);
-    const vstep = f32x4.splat(step);
-    const c0 = <u32>ry * <u32>quadsPerRow;
+    const ll: f32 = light * left;
+    const ls: f32 = light * step;
+    const a0: f32 = ll * pc + dark;
+    const da: f32 = ls * pc;
+    const b0: f32 = ll * ps;
+    const db: f32 = ls * ps;
+    const va0 = f32x4.splat(a0);
+    const vda = f32x4.splat(da);
+    const vb0 = f32x4.splat(b0);
+    const vdb = f32x4.splat(db);
+    const c0 = <u32>ry * <u32>wordsPerRow;
     let dx = 0;
-    // 16 pixels per hash vector: lane k of the hash covers pixels 4k..4k+3 of the block. Counters and column
-    // indices are carried as vectors (exact: small integers), not rebuilt from splats at every step.
+    // 8 pixels per hash vector; counters and column indices advance as vectors (exact: small integers).
     let cv = i32x4.add(i32x4.splat(c0), LANES);
     let x = lanesF;
-    for (; dx + 16 <= w; dx += 16) {
+    for (; dx + 8 <= w; dx += 8) {
       const hv = hash4(vk0, vk1, cv);
       cv = i32x4.add(cv, step4);
+      const sums = i16x8.extadd_pairwise_i8x16_u(hv);
+      const sLo = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(sums));
+      const sHi = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(sums));
       const o = row + (<usize>dx << 2);
-      v128.store(o, smoothQuad(i32x4.extract_lane(hv, 0), x, vleft, vstep, vlight, vprnu, vdark, t8));
-      v128.store(o + 16, smoothQuad(i32x4.extract_lane(hv, 1), f32x4.add(x, four), vleft, vstep, vlight, vprnu, vdark, t8));
-      v128.store(o + 32, smoothQuad(i32x4.extract_lane(hv, 2), f32x4.add(x, eight), vleft, vstep, vlight, vprnu, vdark, t8));
-      v128.store(o + 48, smoothQuad(i32x4.extract_lane(hv, 3), f32x4.add(x, twelve), vleft, vstep, vlight, vprnu, vdark, t8));
-      x = f32x4.add(x, sixteen);
+      const x4 = f32x4.add(x, four);
+      v128.store(o, f32x4.add(f32x4.add(va0, f32x4.mul(x, vda)), f32x4.mul(f32x4.add(vb0, f32x4.mul(x, vdb)), sLo)));
+      v128.store(o + 16, f32x4.add(f32x4.add(va0, f32x4.mul(x4, vda)), f32x4.mul(f32x4.add(vb0, f32x4.mul(x4, vdb)), sHi)));
+      x = f32x4.add(x, eight);
     }
     for (; dx < w; dx++) {
-      const hk = hash1(k0, k1, c0 + <u32>(dx >> 2));
-      const b = (hk >>> (<u32>(dx & 3) << 3)) & 0xff;
-      const il: f32 = left + <f32>dx * step;
-      store<f32>(row + (<usize>dx << 2), light * il * (1 + prnu * load<f32>(t8 + (b << 2))) + dark);
+      const hk = hash1(k0, k1, c0 + <u32>(dx >> 1));
+      const half = (hk >>> (<u32>(dx & 1) << 4)) & 0xffff;
+      const sum: f32 = <f32>((half & 0xff) + (half >>> 8));
+      const xf = <f32>dx;
+      store<f32>(row + (<usize>dx << 2), (a0 + xf * da) + (b0 + xf * db) * sum);
     }
   }
 }

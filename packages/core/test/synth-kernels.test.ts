@@ -94,7 +94,7 @@ describe('synthesis kernels', () => {
         const L = ws.layout(w, h, rw, rh, 1);
         const F = ws.floats;
         for (let r = 0; r < h; r++) F.fill(0, (L.mean >> 2) + r * L.stride - 4, (L.mean >> 2) + r * L.stride);
-        ws.kernels.smoothAmp(L.mean, L.stride, w, h, 0, h, 950.5, 1, 0.97, 1.02, 0.99, 0.006, 3.25, ws.table8Ptr, 0x12345678, -0x2468ace);
+        ws.kernels.smoothAmp(L.mean, L.stride, w, h, 0, h, 950.5, 1, 0.97, 1.02, 0.99, 0.006 / 104.5, 1 - (255 * 0.006) / 104.5, 3.25, 0x12345678, -0x2468ace);
         for (let i = 0; i < w; i++) {
           F[(L.cosCol[0]! >> 2) + i] = Math.cos(i * 0.3);
           F[(L.sinCol[0]! >> 2) + i] = Math.sin(i * 0.3);

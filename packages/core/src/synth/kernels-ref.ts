@@ -11,7 +11,7 @@ const f = Math.fround;
 export interface KernelFunctions {
   smoothAmp(
     mean: number, stride: number, w: number, h: number, r0: number, r1: number, light: number, i00: number, i10: number, i01: number, i11: number,
-    prnu: number, dark: number, t8: number, k0: number, k1: number,
+    ps: number, pc: number, dark: number, k0: number, k1: number,
   ): void;
   fringeAmp(mean: number, stride: number, w: number, h: number, cosCol: number, sinCol: number, rcRow: number, rsRow: number, a: number): void;
   readoutAmp(
@@ -47,10 +47,10 @@ export function referenceKernels(memory: () => ArrayBufferLike): KernelFunctions
     }
   };
   return {
-    smoothAmp(mean, stride, w, h, r0, r1, light, i00, i10, i01, i11, prnu, dark, t8, k0, k1) {
+    smoothAmp(mean, stride, w, h, r0, r1, light, i00, i10, i01, i11, ps, pc, dark, k0, k1) {
       views();
-      [light, i00, i10, i01, i11, prnu, dark] = [light, i00, i10, i01, i11, prnu, dark].map(f) as typeof light[];
-      const quadsPerRow = (w + 3) >> 2;
+      [light, i00, i10, i01, i11, ps, pc, dark] = [light, i00, i10, i01, i11, ps, pc, dark].map(f) as typeof light[];
+      const wordsPerRow = (w + 1) >> 1;
       const hm1 = h > 1 ? h - 1 : 1;
       const wm1 = w > 1 ? w - 1 : 1;
       for (let ry = r0; ry < r1; ry++) {
@@ -59,12 +59,18 @@ export function referenceKernels(memory: () => ArrayBufferLike): KernelFunctions
         const left = f(i00 + f(t * f(i01 - i00)));
         const right = f(i10 + f(t * f(i11 - i10)));
         const step = w > 1 ? f(f(right - left) / wm1) : 0;
-        const c0 = ry * quadsPerRow;
+        const ll = f(light * left);
+        const ls = f(light * step);
+        const a0 = f(f(ll * pc) + dark);
+        const da = f(ls * pc);
+        const b0 = f(ll * ps);
+        const db = f(ls * ps);
+        const c0 = ry * wordsPerRow;
         for (let dx = 0; dx < w; dx++) {
-          const hk = hash32(k0 | 0, k1 | 0, (c0 + (dx >> 2)) >>> 0);
-          const r = F[(t8 >> 2) + ((hk >>> ((dx & 3) << 3)) & 0xff)]!;
-          const il = f(left + f(dx * step));
-          F[row + dx] = f(f(f(light * il) * f(1 + f(prnu * r))) + dark);
+          const hk = hash32(k0 | 0, k1 | 0, (c0 + (dx >> 1)) >>> 0);
+          const half = (hk >>> ((dx & 1) << 4)) & 0xffff;
+          const sum = (half & 0xff) + (half >>> 8);
+          F[row + dx] = f(f(a0 + f(dx * da)) + f(f(b0 + f(dx * db)) * sum));
         }
       }
     },

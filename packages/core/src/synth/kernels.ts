@@ -3,21 +3,20 @@
  * SIMD (assembly/synth.ts, built to wasm/synth.wasm), or their float32-exact JavaScript reference
  * (kernels-ref.ts): the two give identical bits, so which one ran never shows in a file.
  *
- * Layout (byte offsets, 16-aligned): the 65536-entry normal table, the 256-entry pixel-response table, then per amp
+ * Layout (byte offsets, 16-aligned): the 65536-entry normal table, then per amp
  * shape: the expected-signal buffer for one band of rows (rows `stride` = width + 4 floats apart, the 4 floats before
  * each row kept at zero so serial CTI sees no charge ahead of the first pixel), one row of normal deviates, the
  * per-row bias offsets, the fringe columns and rows, and the band's raw output rows.
  */
 import { readFileSync } from 'node:fs';
 import { type KernelFunctions, referenceKernels } from './kernels-ref.js';
-import { normalTable, normalTable8 } from './normal-table.js';
+import { normalTable } from './normal-table.js';
 
 export type KernelKind = 'wasm' | 'js';
 
 const PAGE = 65536;
 const TABLE_PTR = 0;
-const T8_PTR = 65536 * 4;
-const SHAPES_PTR = T8_PTR + 256 * 4;
+const SHAPES_PTR = 65536 * 4;
 /** Largest memory the module accepts (its import declares 65536 pages, the whole 32-bit space). */
 const MAX_PAGES = 65536;
 
@@ -153,7 +152,6 @@ export class AmpWorkspace {
     }
     this.grow(this.base + SHAPES_PTR);
     this.f32.set(normalTable(), (this.base + TABLE_PTR) >> 2);
-    this.f32.set(normalTable8(), (this.base + T8_PTR) >> 2);
   }
 
   get buffer(): ArrayBuffer | SharedArrayBuffer {
@@ -164,9 +162,6 @@ export class AmpWorkspace {
     return this.base + TABLE_PTR;
   }
 
-  get table8Ptr(): number {
-    return this.base + T8_PTR;
-  }
 
   private grow(bytes: number): void {
     if (this.fixed) {

@@ -53,20 +53,3 @@ export function normalTable(): Float32Array {
   table = out;
   return out;
 }
-
-let table8: Float32Array | null = null;
-
-/** 256 quantiles of N(0, 1), unit variance: for small multiplicative scatter (pixel response). */
-export function normalTable8(): Float32Array {
-  if (table8) return table8;
-  const n = 256;
-  const t = new Float64Array(n);
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    t[i] = inverseNormalCdf((i + 0.5) / n);
-    ss += t[i]! * t[i]!;
-  }
-  const scale = 1 / Math.sqrt(ss / n);
-  table8 = Float32Array.from(t, (v) => v * scale);
-  return table8;
-}

@@ -22,6 +22,8 @@ const BIAS_DRIFT_PERIOD_H = 10;
 /** Per-exposure bias jitter and row-correlated noise [ADU rms]. */
 const BIAS_JITTER_ADU = 0.2;
 export const ROW_NOISE_ADU = 0.5;
+/** Standard deviation of the sum of two uniform random bytes: sqrt(2 · (256² − 1) / 12). */
+const PRNU_BYTE_SUM_SD = Math.sqrt((2 * (256 * 256 - 1)) / 12);
 /** Sources brighter than this [e-] produce crosstalk ghosts worth drawing. */
 const CROSSTALK_MIN_FLUX = 1e5;
 
@@ -255,6 +257,9 @@ export function renderAmp(
   const cy = (ry: number): number => amp.ccdY0 + (amp.flipY ? H - 1 - ry : ry);
   const il = (dx: number, ry: number): number => scene.illumination(cx(dx), cy(ry));
   const corners = light === 0 ? [0, 0, 0, 0] : [il(0, 0), il(W - 1, 0), il(0, H - 1), il(W - 1, H - 1)];
+  // Pixel response: a triangular deviate from two random bytes, s − 255 over its standard deviation.
+  const ps = scene.prnu / PRNU_BYTE_SUM_SD;
+  const pc = 1 - 255 * ps;
   for (let r = 0; r < L.band; r++) F.fill(0, m0 + r * S - 4, m0 + r * S);
   const amplitude = scene.fringeAmplitude * scene.skyLevel;
   for (let k = 0; k < waves; k++) {
@@ -310,7 +315,7 @@ export function renderAmp(
       if (light === 0) {
         for (let ry = r0; ry < d1; ry++) mean.fill(dark, (ry - r0) * S, (ry - r0) * S + W);
       } else {
-        K.smoothAmp(L.mean, S, W, H, r0, d1, light, corners[0]!, corners[1]!, corners[2]!, corners[3]!, scene.prnu, dark, ws.table8Ptr, prnuKey.k0, prnuKey.k1);
+        K.smoothAmp(L.mean, S, W, H, r0, d1, light, corners[0]!, corners[1]!, corners[2]!, corners[3]!, ps, pc, dark, prnuKey.k0, prnuKey.k1);
       }
       for (let k = 0; k < waves; k++) {
         K.fringeAmp(L.mean, S, W, d1 - r0, L.cosCol[k]!, L.sinCol[k]!, L.rcRow[k]! + 4 * r0, L.rsRow[k]! + 4 * r0, amplitude / waves);

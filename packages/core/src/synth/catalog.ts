@@ -129,6 +129,7 @@ export interface CellTable {
 
 /** Band order of CellTable.mags. */
 export const BANDS = ['u', 'g', 'r', 'i', 'z', 'y'] as const;
+const GALAXY_OFFSET_LIST = BANDS.map((b) => GALAXY_OFFSETS[b]);
 
 /** Per-cell cache: a worker renders 16 amps of a CCD and neighbouring CCDs share cells. */
 const cellCache = new Map<string, CellTable>();
@@ -187,10 +188,17 @@ function cellTable(skySeed: number, cell: Cell): CellTable {
     size: new Float64Array(n),
   };
   for (let k = 0; k < nStars; k++) {
-    const [v, c, ra, dec] = [starDraws[4 * k]!, starDraws[4 * k + 1]!, starDraws[4 * k + 2]!, starDraws[4 * k + 3]!];
-    t.ra[k] = ra;
-    t.dec[k] = dec;
-    t.mags.set([v + 1.1 * c, v + 0.35 * c, v - 0.15 * c, v - 0.35 * c, v - 0.45 * c, v - 0.5 * c], 6 * k);
+    const v = starDraws[4 * k]!;
+    const c = starDraws[4 * k + 1]!;
+    t.ra[k] = starDraws[4 * k + 2]!;
+    t.dec[k] = starDraws[4 * k + 3]!;
+    const o = 6 * k;
+    t.mags[o] = v + 1.1 * c;
+    t.mags[o + 1] = v + 0.35 * c;
+    t.mags[o + 2] = v - 0.15 * c;
+    t.mags[o + 3] = v - 0.35 * c;
+    t.mags[o + 4] = v - 0.45 * c;
+    t.mags[o + 5] = v - 0.5 * c;
   }
   const eLo = Math.exp(a * GALAXY_BRIGHT);
   const eHi = Math.exp(a * iMax);
@@ -202,9 +210,7 @@ function cellTable(skySeed: number, cell: Cell): CellTable {
     t.dec[k] = Math.asin(sinLo + seq.next() * (sinHi - sinLo)) / D2R;
     // Fainter galaxies are smaller: about 0.8" at i = 20, 0.3" at i = 25, with scatter.
     t.size[k] = Math.max(0.1, 0.8 * 10 ** (-0.085 * (i - 20)) * Math.exp(0.3 * seq.normal()));
-    BANDS.forEach((band, m) => {
-      t.mags[6 * k + m] = i + GALAXY_OFFSETS[band] * (1 + jitter);
-    });
+    for (let m = 0; m < 6; m++) t.mags[6 * k + m] = i + GALAXY_OFFSET_LIST[m]! * (1 + jitter);
   }
   if (cellCache.size >= CELL_CACHE_LIMIT) cellCache.clear();
   cellCache.set(cacheKey, t);

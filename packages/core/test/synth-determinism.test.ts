@@ -73,6 +73,16 @@ describe('determinism', () => {
     pool.release(ccd);
   });
 
+  it('cuts only the last job of a burst, not the first', async () => {
+    // Three CCDs asked for in one go on two idle workers: jobs 1 and 2 go whole, job 3 empties the queue and is
+    // cut in two. Dispatching before the burst was queued would have cut job 1 too.
+    const before = { ...pool.stats };
+    const ccds = await Promise.all(['R22_S00', 'R22_S01', 'R22_S02'].map((d) => pool.renderCcd(plan, d)));
+    expect(pool.stats.splits - before.splits).toBe(1);
+    expect(pool.stats.jobs - before.jobs).toBe(4);
+    for (const c of ccds) pool.release(c);
+  });
+
   it('keeps one effect from changing another effect\'s noise', () => {
     const withCr = renderCcdInThread(plan, 'R22_S11');
     const noCr = renderCcdInThread({ ...plan, effects: { ...plan.effects, cosmicRays: false } }, 'R22_S11');

@@ -116,6 +116,7 @@ export class SynthesisPool {
   private readonly free = new Map<number, WasmMemory[]>();
   private readonly memoryOf = new WeakMap<ArrayBufferLike, WasmMemory>();
   private nextId = 1;
+  private pumpQueued = false;
   private closed = false;
   private retainedBytes = 0;
   /** Memory kept for reuse by `release` (default 1 GiB: a ComCam raft's nine CCDs are 680 MB). */
@@ -219,7 +220,15 @@ export class SynthesisPool {
     if (this.closed) return Promise.reject(new Error('the synthesis pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject, splittable });
-      this.pump();
+      // Dispatch once the caller's synchronous burst is queued (a raft's nine renderCcd calls): dispatching at
+      // once made the first CCD look like the last of its burst, and cut it in two for nothing.
+      if (!this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(() => {
+          this.pumpQueued = false;
+          this.pump();
+        });
+      }
     });
   }
 

@@ -157,14 +157,15 @@ export function ccdToSky(camera: Camera, det: Detector, pointing: Pointing, x: n
 
 /** Sky -> CCD pixel (DM, 0-based, may lie off the CCD); undefined behind the tangent plane. */
 export function skyToCcd(camera: Camera, det: Detector, pointing: Pointing, ra: number, dec: number): { x: number; y: number } | undefined {
-  const fp = skyToFocalPlane(camera, pointing, ra, dec);
-  return fp && focalPlaneToCcd(det, fp.x, fp.y);
+  const [x, y] = skyToCcdMapper(camera, det, pointing)(ra, dec);
+  return Number.isNaN(x) ? undefined : { x, y };
 }
 
 /**
- * skyToCcd for many positions of one (detector, pointing): the trigonometry of the pointing and the affine chain
- * sky-tangent plane -> focal plane -> CCD pixel are folded once into six numbers, so a call costs four sines and
- * cosines and no allocation beyond the result. Same model as skyToCcd; NaN behind the tangent plane.
+ * Sky -> CCD pixel for many positions of one (detector, pointing), and the one implementation of skyToCcd: the
+ * trigonometry of the pointing and the affine chain tangent plane -> focal plane -> CCD pixel are folded once into
+ * six numbers, so a call costs four sines and cosines and no allocation beyond the result. NaN behind the tangent
+ * plane.
  */
 export function skyToCcdMapper(camera: Camera, det: Detector, pointing: Pointing): (ra: number, dec: number) => [number, number] {
   checkPointing(pointing);

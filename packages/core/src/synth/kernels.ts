@@ -127,9 +127,8 @@ export class AmpWorkspace {
   readonly kernels: KernelFunctions;
   /** Byte offset of this workspace in its memory. */
   readonly base: number;
-  private readonly memory: WasmMemory | null;
+  private readonly memory: WasmMemory;
   private readonly fixed: boolean;
-  private plainMemory: ArrayBuffer;
   private layoutCache: AmpLayout | null = null;
   private f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
@@ -143,8 +142,8 @@ export class AmpWorkspace {
     if (region && region.memory.buffer.byteLength < this.base + WORKSPACE_BYTES) {
       throw new RangeError(`workspace region at ${this.base} does not fit in a memory of ${region.memory.buffer.byteLength} bytes`);
     }
-    this.plainMemory = new ArrayBuffer(SHAPES_PTR);
-    this.memory = region?.memory ?? (module ? new WA.Memory({ initial: Math.ceil(SHAPES_PTR / PAGE), maximum: MAX_PAGES, shared: true }) : null);
+    // The reference kernels run over the same kind of memory, so both kinds lay out and grow alike.
+    this.memory = region?.memory ?? new WA.Memory({ initial: Math.ceil(SHAPES_PTR / PAGE), maximum: MAX_PAGES, shared: true });
     if (module) {
       this.kernels = new WA.Instance(module, { env: { memory: this.memory } }).exports as KernelFunctions;
     } else {
@@ -155,24 +154,19 @@ export class AmpWorkspace {
   }
 
   get buffer(): ArrayBuffer | SharedArrayBuffer {
-    return this.memory ? this.memory.buffer : this.plainMemory;
+    return this.memory.buffer;
   }
 
   get tablePtr(): number {
     return this.base + TABLE_PTR;
   }
 
-
   private grow(bytes: number): void {
     if (this.fixed) {
       if (bytes > this.base + WORKSPACE_BYTES) throw new RangeError(`an amp needs ${bytes - this.base} bytes of workspace, more than the ${WORKSPACE_BYTES} a shared region has`);
-    } else if (this.memory) {
+    } else {
       const have = this.memory.buffer.byteLength;
       if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    } else if (this.plainMemory.byteLength < bytes) {
-      const next = new ArrayBuffer(Math.ceil(bytes / PAGE) * PAGE);
-      new Uint8Array(next).set(new Uint8Array(this.plainMemory));
-      this.plainMemory = next;
     }
     if (this.f32.buffer !== this.buffer) {
       this.f32 = new Float32Array(this.buffer);

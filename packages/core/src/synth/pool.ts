@@ -68,10 +68,10 @@ export interface RenderedCcd {
 
 /**
  * A job is a whole CCD: its scene (catalog query, stamps, bleed trails) is then built by one worker only.
- * Exposures have many CCDs, so the pool stays busy; `renderCcd(..., { split: true })` trades that for the
- * latency of a single CCD. The last job of a burst is cut in two when it is dispatched (see `pump`).
+ * Exposures have many CCDs, so the pool stays busy. The last job of a burst (or a lone CCD, whose latency then
+ * halves) is cut in two when it is dispatched (see `pump`), so each CCD's memory has two workspace regions.
  */
-const AMPS_PER_SPLIT_JOB = 4;
+const WORKSPACE_REGIONS = 2;
 
 interface Job {
   req: WorkerRequest;
@@ -196,7 +196,7 @@ export class SynthesisPool {
           id: this.nextId++,
           amps: req.amps.slice(a, b),
           offsets: req.offsets.slice(a, b),
-          // Each half needs its own workspace: the whole job's and the next region up (see renderCcd).
+          // Each half needs its own workspace region (WORKSPACE_REGIONS).
           workspace: req.workspace + i * WORKSPACE_BYTES,
           wantScene: req.wantScene && i === 0,
           ...(req.compress ? { compress: { extnames: req.compress.extnames.slice(a, b) } } : {}),
@@ -216,10 +216,10 @@ export class SynthesisPool {
     return half(0);
   }
 
-  private submit(req: WorkerRequest, splittable: boolean): Promise<WorkerReply> {
+  private submit(req: WorkerRequest): Promise<WorkerReply> {
     if (this.closed) return Promise.reject(new Error('the synthesis pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ req, resolve, reject, splittable });
+      this.queue.push({ req, resolve, reject, splittable: true });
       // Dispatch once the caller's synchronous burst is queued (a raft's nine renderCcd calls): dispatching at
       // once made the first CCD look like the last of its burst, and cut it in two for nothing.
       if (!this.pumpQueued) {
@@ -261,53 +261,38 @@ export class SynthesisPool {
     this.retainedBytes += bytes;
   }
 
-  /** Render every amp of a detector (as one job, or split over the workers with `split`). */
-  async renderCcd(plan: ExposurePlan, detector: string, opts: { split?: boolean; compress?: boolean } = {}): Promise<RenderedCcd> {
+  /** Render every amp of a detector. */
+  async renderCcd(plan: ExposurePlan, detector: string, opts: { compress?: boolean } = {}): Promise<RenderedCcd> {
     // Geometry is cheap to derive here and validates the detector name before any worker sees it.
     const det = getDetector(getCamera(plan.camera), detector);
     const ccd = ccdGeometry(det);
     const n = ccd.amps.length;
     const [w, h] = [ccd.amps[0]!.rawWidth, ccd.amps[0]!.rawHeight];
     const pixels = w * h;
-    const per = opts.split ? AMPS_PER_SPLIT_JOB : n;
-    // One memory per CCD: a workspace region per part that may run at once (a whole job can be cut in two at
-    // dispatch), then every amp in HDU order.
-    const parts = Math.ceil(n / per);
-    const regions = Math.max(2, parts);
-    const ampsAt = regions * WORKSPACE_BYTES;
+    // One memory per CCD: the workspace regions, then every amp in HDU order.
+    const ampsAt = WORKSPACE_REGIONS * WORKSPACE_BYTES;
     const memory = this.acquire(ampsAt + n * pixels * 4);
     const buffer = memory.buffer;
-    const jobs: Array<Promise<WorkerReply>> = [];
-    for (let a0 = 0; a0 < n; a0 += per) {
-      const amps: number[] = [];
-      for (let a = a0; a < Math.min(n, a0 + per); a++) amps.push(a);
-      jobs.push(
-        this.submit(
-          {
-            id: this.nextId++,
-            plan,
-            detector,
-            amps,
-            memory,
-            workspace: (a0 / per) * WORKSPACE_BYTES,
-            offsets: amps.map((a) => ampsAt + a * pixels * 4),
-            pixels,
-            shape: [w, h],
-            wantScene: a0 === 0,
-            ...(opts.compress ? { compress: { extnames: amps.map((a) => det.amps[a]!.extname) } } : {}),
-          },
-          !opts.split,
-        ),
-      );
-    }
-    const replies = await Promise.all(jobs);
-    const amps = Array.from({ length: n }, (_, a) => new Int32Array(buffer, ampsAt + a * pixels * 4, pixels));
-    return {
+    const amps = Array.from({ length: n }, (_, a) => a);
+    const reply = await this.submit({
+      id: this.nextId++,
+      plan,
       detector,
       amps,
+      memory,
+      workspace: 0,
+      offsets: amps.map((a) => ampsAt + a * pixels * 4),
+      pixels,
       shape: [w, h],
-      truth: lazyTruth(replies.flatMap((r) => r.truth ?? []), replies[0]!.scene!),
-      ...(opts.compress ? { compressed: replies.flatMap((r) => r.compressed ?? []) } : {}),
+      wantScene: true,
+      ...(opts.compress ? { compress: { extnames: det.amps.map((a) => a.extname) } } : {}),
+    });
+    return {
+      detector,
+      amps: amps.map((a) => new Int32Array(buffer, ampsAt + a * pixels * 4, pixels)),
+      shape: [w, h],
+      truth: lazyTruth(reply.truth ?? [], reply.scene!),
+      ...(reply.compressed ? { compressed: reply.compressed } : {}),
       buffer,
     };
   }
